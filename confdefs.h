@@ -1,0 +1,25 @@
+/* confdefs.h */
+#define PACKAGE_NAME "tcpflow"
+#define PACKAGE_TARNAME "tcpflow"
+#define PACKAGE_VERSION "2.0.0"
+#define PACKAGE_STRING "tcpflow 2.0.0"
+#define PACKAGE_BUGREPORT ""
+#define PACKAGE_URL ""
+#define PACKAGE "tcpflow"
+#define VERSION "2.0.0"
+#define HAVE_STDIO_H 1
+#define HAVE_STDLIB_H 1
+#define HAVE_STRING_H 1
+#define HAVE_INTTYPES_H 1
+#define HAVE_STDINT_H 1
+#define HAVE_STRINGS_H 1
+#define HAVE_SYS_STAT_H 1
+#define HAVE_SYS_TYPES_H 1
+#define HAVE_UNISTD_H 1
+#define STDC_HEADERS 1
+#define HAVE_DLFCN_H 1
+#define LT_OBJDIR ".libs/"
+#define HAVE__USR_SHARE_LLHTTP_API_C 1
+#define HAVE__USR_SHARE_LLHTTP_HTTP_C 1
+#define HAVE__USR_SHARE_LLHTTP_LLHTTP_C 1
+#define HAVE__USR_SHARE_INCLUDE_LLHTTP_LLHTTP_H 1

@@ -1,0 +1,3 @@
+#ifndef TF_config_H
+#define TF_config_H
+#endif

@@ -1,0 +1,2 @@
+/* decode: being written */
+#include "decode.h"

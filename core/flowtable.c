@@ -1,0 +1,2 @@
+/* flowtable: being written */
+#include "flowtable.h"

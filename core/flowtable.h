@@ -1,0 +1,3 @@
+#ifndef TF_flowtable_H
+#define TF_flowtable_H
+#endif

@@ -1,0 +1,2 @@
+/* ip: being written */
+#include "ip.h"

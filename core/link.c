@@ -1,0 +1,2 @@
+/* link: being written */
+#include "link.h"

@@ -1,0 +1,2 @@
+/* pipeline: being written */
+#include "pipeline.h"

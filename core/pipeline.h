@@ -1,0 +1,3 @@
+#ifndef TF_pipeline_H
+#define TF_pipeline_H
+#endif

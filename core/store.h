@@ -1,0 +1,3 @@
+#ifndef TF_store_H
+#define TF_store_H
+#endif

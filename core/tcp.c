@@ -1,0 +1,2 @@
+/* tcp: being written */
+#include "tcp.h"

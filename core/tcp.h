@@ -1,0 +1,3 @@
+#ifndef TF_tcp_H
+#define TF_tcp_H
+#endif
