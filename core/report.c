@@ -1,2 +1,977 @@
-/* report: being written */
+/* The DFXML report (report.xml), written with libxml2's xmlTextWriter.
+ *
+ * Shape (as tcpflow 1.6, minus its bugs):
+ *
+ *   <dfxml xmloutputversion='1.0'>
+ *     <metadata ...><dc:type>Feature Extraction</dc:type></metadata>
+ *     <creator version='1.0'> program, version, build and execution environment </creator>
+ *     <source>...</source>*          inputs, from report_source
+ *     <configuration><setting name= value=/>*</configuration>
+ *     <fileobject>* <warning>* <source>* and scanner summaries, in call order
+ *     <statistics> one element per tf_stats counter </statistics>
+ *     <rusage> ... </rusage>
+ *   </dfxml>
+ *
+ * Output goes through an xmlOutputBuffer whose write callback calls write(2)
+ * on our own descriptor, so nothing sits in a stdio buffer: after each
+ * fileobject and warning the writer is flushed and a reader (or a crash) sees
+ * every completed element. Write errors are remembered (first errno) and
+ * returned by every later call and by report_close.
+ *
+ * Attribute values are escaped here (single quotes, as 1.6 writes them) and
+ * written raw; libxml2 escapes element text. Every string from outside is
+ * first made valid XML 1.0: bytes that are not UTF-8, and characters XML does
+ * not allow (controls other than tab, newline, carriage return; surrogates;
+ * U+FFFE, U+FFFF), become U+FFFD. */
+/* The autoconf header at the build root (PACKAGE_VERSION). Angle brackets on
+ * purpose: "config.h" would find core/config.h (the settings module) first. */
+#include <config.h>
+
 #include "report.h"
+#include "ip.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxml/xmlversion.h>
+#include <libxml/xmlwriter.h>
+#include <pcap/pcap.h>
+#include <zlib.h>
+
+#define REPORT_ATTR_NAMES_MAX 1024   /* bytes of attribute names tracked per element */
+
+struct report_setting {
+	char *name;
+	char *value;
+};
+
+struct report_src {
+	char *path;
+	int has_size;
+	uint64_t size;
+};
+
+struct report {
+	xmlTextWriterPtr w;
+	int fd;
+	int err;                  /* first errno seen; 0 = all good */
+	int header_done;          /* pending sources and <configuration> written */
+	int in_flow;              /* a <fileobject> is open */
+	unsigned user_depth;      /* elements open from report_start_element */
+	struct report_setting *settings;
+	size_t nsettings, cap_settings;
+	struct report_src *sources;
+	size_t nsources, cap_sources;
+	char attr_names[REPORT_ATTR_NAMES_MAX];   /* names on the innermost user element */
+	size_t attr_names_len;
+	int attrs_open;           /* innermost user element still takes attributes */
+	struct timespec t0;       /* monotonic time at report_open (for <clocktime>) */
+};
+
+/* ---- text hygiene ------------------------------------------------------- */
+
+/* Length of the valid XML character encoded in UTF-8 at s[0..n), or 0. */
+static size_t report_utf8_char(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+	size_t len, i;
+
+	if (s[0] < 0x80) {
+		if (s[0] >= 0x20 || s[0] == '\t' || s[0] == '\n' || s[0] == '\r')
+			return 1;
+		return 0;
+	}
+	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+		len = 2;
+		cp = s[0] & 0x1F;
+	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		len = 3;
+		cp = s[0] & 0x0F;
+	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;   /* overlong or out of range */
+	if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
+		return 0;   /* not an XML Char */
+	return len;
+}
+
+/* A malloc'd copy of s that is valid XML text; with for_attr, also escaped
+ * for a single-quoted attribute value. NULL only when out of memory. */
+static char *report_clean(const char *s, int for_attr)
+{
+	static const char repl[] = "\xEF\xBF\xBD";   /* U+FFFD */
+	const unsigned char *in = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)in), i = 0, o = 0;
+	char *out = malloc(6 * n + 1);   /* worst case: "&quot;" per byte */
+
+	if (!out)
+		return NULL;
+	while (i < n) {
+		size_t cl = report_utf8_char(in + i, n - i);
+		const char *esc = NULL;
+
+		if (cl == 0) {
+			memcpy(out + o, repl, 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		if (for_attr && cl == 1) {
+			switch (in[i]) {
+			case '&': esc = "&amp;"; break;
+			case '<': esc = "&lt;"; break;
+			case '>': esc = "&gt;"; break;
+			case '\'': esc = "&apos;"; break;
+			case '"': esc = "&quot;"; break;
+			case '\t': esc = "&#9;"; break;
+			case '\n': esc = "&#10;"; break;
+			case '\r': esc = "&#13;"; break;
+			default: break;
+			}
+		}
+		if (esc) {
+			size_t el = strlen(esc);
+			memcpy(out + o, esc, el);
+			o += el;
+		} else {
+			memcpy(out + o, in + i, cl);
+			o += cl;
+		}
+		i += cl;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* XML names accepted from callers: [A-Za-z_][A-Za-z0-9_.-]* (no colon, so no
+ * namespace can be broken). */
+static int report_name_ok(const char *name)
+{
+	const char *p;
+
+	if (!name || !((*name >= 'A' && *name <= 'Z') || (*name >= 'a' && *name <= 'z') ||
+		       *name == '_'))
+		return 0;
+	for (p = name + 1; *p; p++) {
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- output buffer over our descriptor ---------------------------------- */
+
+/* A failed write is remembered in r->err and the data dropped, but libxml2 is
+ * told it went through: otherwise it prints its own "I/O error" lines on
+ * stderr. Callers see the error through every later return value. */
+static int report_io_write(void *ctx, const char *buf, int len)
+{
+	struct report *r = ctx;
+	int done = 0;
+
+	while (!r->err && done < len) {
+		ssize_t n = write(r->fd, buf + done, (size_t)(len - done));
+		if (n < 0) {
+			if (errno != EINTR)
+				r->err = errno;
+			continue;
+		}
+		done += (int)n;
+	}
+	return len;
+}
+
+static int report_io_close(void *ctx)
+{
+	struct report *r = ctx;
+	int rc = 0;
+
+	if (r->fd >= 0) {
+		if (close(r->fd) < 0 && errno != EINTR) {
+			if (!r->err)
+				r->err = errno;
+			rc = -1;
+		}
+		r->fd = -1;
+	}
+	return rc;
+}
+
+/* ---- small writers (each returns 0 or -1, remembering the error) --------- */
+
+/* rc from libxml2; -1 once anything has failed, write errors included. */
+static int report_chk(struct report *r, int rc)
+{
+	if (rc < 0 && !r->err)
+		r->err = EIO;
+	return r->err ? -1 : 0;
+}
+
+static int report_start(struct report *r, const char *name)
+{
+	return report_chk(r, xmlTextWriterStartElement(r->w, BAD_CAST name));
+}
+
+static int report_end(struct report *r)
+{
+	return report_chk(r, xmlTextWriterEndElement(r->w));
+}
+
+static int report_attr(struct report *r, const char *name, const char *value)
+{
+	char *v = report_clean(value, 1);
+	int rc = -1;
+
+	if (!v) {
+		if (!r->err)
+			r->err = ENOMEM;
+		goto out;
+	}
+	if (report_chk(r, xmlTextWriterStartAttribute(r->w, BAD_CAST name)) < 0 ||
+	    report_chk(r, xmlTextWriterWriteRaw(r->w, BAD_CAST v)) < 0 ||
+	    report_chk(r, xmlTextWriterEndAttribute(r->w)) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(v);
+	return rc;
+}
+
+static int report_attr_u64(struct report *r, const char *name, uint64_t value)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)value);
+	return report_attr(r, name, buf);
+}
+
+static int report_text_raw(struct report *r, const char *text)
+{
+	char *v = report_clean(text, 0);
+	int rc = -1;
+
+	if (!v) {
+		if (!r->err)
+			r->err = ENOMEM;
+		goto out;
+	}
+	rc = report_chk(r, xmlTextWriterWriteString(r->w, BAD_CAST v));
+out:
+	free(v);
+	return rc;
+}
+
+static int report_elem(struct report *r, const char *name, const char *text)
+{
+	if (report_start(r, name) < 0 || report_text_raw(r, text) < 0)
+		return -1;
+	return report_end(r);
+}
+
+static int report_elem_u64(struct report *r, const char *name, uint64_t value)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)value);
+	return report_elem(r, name, buf);
+}
+
+static int report_elem_i64(struct report *r, const char *name, int64_t value)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof buf, "%lld", (long long)value);
+	return report_elem(r, name, buf);
+}
+
+static int report_flush(struct report *r)
+{
+	return report_chk(r, xmlTextWriterFlush(r->w));
+}
+
+static int report_status(const struct report *r)
+{
+	return r->err ? -r->err : 0;
+}
+
+/* ---- formatting helpers --------------------------------------------------- */
+
+/* ISO 8601 UTC, with microseconds when usec >= 0: 2008-10-06T17:54:54.796605Z */
+static void report_iso8601(int64_t sec, long usec, char *buf, size_t len)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(buf, len, "%lld", (long long)sec);
+		return;
+	}
+	if (usec >= 0)
+		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec % 1000000);
+	else
+		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* __DATE__ ("May 14 2022") and __TIME__ as 2022-05-14T04:43:23, like 1.6. */
+static void report_build_date(char *buf, size_t len)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	const char *date = __DATE__;
+	char mon[4] = { 0 };
+	int day = 0, year = 0, m = 0;
+	const char *hit;
+
+	if (sscanf(date, "%3s %d %d", mon, &day, &year) != 3 ||
+	    !(hit = strstr(months, mon)) || (hit - months) % 3) {
+		snprintf(buf, len, "%s %s", __DATE__, __TIME__);
+		return;
+	}
+	m = (int)(hit - months) / 3 + 1;
+	snprintf(buf, len, "%04d-%02d-%02dT%s", year, m, day, __TIME__);
+}
+
+/* "libpcap version 1.10.3 (with TPACKET_V3)" -> "1.10.3" */
+static void report_pcap_version(char *buf, size_t len)
+{
+	const char *s = pcap_lib_version();
+	const char *v = strstr(s, "version ");
+	size_t n;
+
+	if (!v) {
+		snprintf(buf, len, "%s", s);
+		return;
+	}
+	v += strlen("version ");
+	n = strcspn(v, " ");
+	snprintf(buf, len, "%.*s", (int)n, v);
+}
+
+static int report_shell_safe(const char *w)
+{
+	const char *p;
+
+	if (!*w)
+		return 0;
+	for (p = w; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      strchr("_@%+=:,./-", c)))
+			return 0;
+	}
+	return 1;
+}
+
+/* argv joined with spaces; a word that is empty or holds anything beyond
+ * [A-Za-z0-9_@%+=:,./-] is single-quoted for a POSIX shell (the same result as
+ * Python's shlex.join). Returns malloc'd text or NULL. */
+static char *report_command_line(int argc, char **argv)
+{
+	size_t need = 1, o = 0;
+	char *out;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		need += 4 * strlen(argv[i] ? argv[i] : "") + 3;
+	out = malloc(need);
+	if (!out)
+		return NULL;
+	for (i = 0; i < argc; i++) {
+		const char *w = argv[i] ? argv[i] : "";
+		const char *p;
+
+		if (i)
+			out[o++] = ' ';
+		if (report_shell_safe(w)) {
+			size_t l = strlen(w);
+			memcpy(out + o, w, l);
+			o += l;
+			continue;
+		}
+		out[o++] = '\'';
+		for (p = w; *p; p++) {
+			if (*p == '\'') {
+				memcpy(out + o, "'\\''", 4);   /* close, escaped quote, reopen */
+				o += 4;
+			} else {
+				out[o++] = *p;
+			}
+		}
+		out[o++] = '\'';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* ---- header --------------------------------------------------------------- */
+
+static int report_write_build_env(struct report *r)
+{
+	char date[64], pcapv[64];
+
+	report_build_date(date, sizeof date);
+	report_pcap_version(pcapv, sizeof pcapv);
+	if (report_start(r, "build_environment") < 0 ||
+	    report_elem(r, "compiler", __VERSION__) < 0 ||
+	    report_elem(r, "compilation_date", date) < 0)
+		return -1;
+	if (report_start(r, "library") < 0 || report_attr(r, "name", "libpcap") < 0 ||
+	    report_attr(r, "version", pcapv) < 0 || report_end(r) < 0)
+		return -1;
+	if (report_start(r, "library") < 0 || report_attr(r, "name", "zlib") < 0 ||
+	    report_attr(r, "version", zlibVersion()) < 0 || report_end(r) < 0)
+		return -1;
+	if (report_start(r, "library") < 0 || report_attr(r, "name", "libxml2") < 0 ||
+	    report_attr(r, "version", LIBXML_DOTTED_VERSION) < 0 || report_end(r) < 0)
+		return -1;
+	return report_end(r);
+}
+
+static int report_write_exec_env(struct report *r, int argc, char **argv)
+{
+	struct utsname un;
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[4096], when[64];
+	char *cmd = NULL;
+	int rc = -1;
+
+	cmd = report_command_line(argc, argv);
+	if (!cmd) {
+		if (!r->err)
+			r->err = ENOMEM;
+		goto out;
+	}
+	if (report_start(r, "execution_environment") < 0)
+		goto out;
+	if (uname(&un) == 0) {
+		if (report_elem(r, "os_sysname", un.sysname) < 0 ||
+		    report_elem(r, "os_release", un.release) < 0 ||
+		    report_elem(r, "os_version", un.version) < 0 ||
+		    report_elem(r, "host", un.nodename) < 0 ||
+		    report_elem(r, "arch", un.machine) < 0)
+			goto out;
+	}
+	if (report_elem(r, "command_line", cmd) < 0 ||
+	    report_elem_u64(r, "uid", (uint64_t)getuid()) < 0)
+		goto out;
+	if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &pwp) == 0 && pwp &&
+	    report_elem(r, "username", pwp->pw_name) < 0)
+		goto out;
+	report_iso8601((int64_t)time(NULL), -1, when, sizeof when);
+	if (report_elem(r, "start_time", when) < 0 || report_end(r) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(cmd);
+	return rc;
+}
+
+static int report_write_header(struct report *r, int argc, char **argv)
+{
+	if (report_chk(r, xmlTextWriterStartDocument(r->w, NULL, "UTF-8", NULL)) < 0 ||
+	    report_start(r, "dfxml") < 0 || report_attr(r, "xmloutputversion", "1.0") < 0)
+		return -1;
+	if (report_start(r, "metadata") < 0 ||
+	    report_attr(r, "xmlns", "http://afflib.org/tcpflow/") < 0 ||
+	    report_attr(r, "xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance") < 0 ||
+	    report_attr(r, "xmlns:dc", "http://purl.org/dc/elements/1.1/") < 0 ||
+	    report_elem(r, "dc:type", "Feature Extraction") < 0 || report_end(r) < 0)
+		return -1;
+	if (report_start(r, "creator") < 0 || report_attr(r, "version", "1.0") < 0 ||
+	    report_elem(r, "program", "TCPFLOW") < 0 ||
+	    report_elem(r, "version", PACKAGE_VERSION) < 0 ||
+	    report_write_build_env(r) < 0 || report_write_exec_env(r, argc, argv) < 0 ||
+	    report_end(r) < 0)
+		return -1;
+	return report_flush(r);
+}
+
+/* ---- lazily written parts ------------------------------------------------- */
+
+static int report_write_source(struct report *r, const struct report_src *s)
+{
+	if (report_start(r, "source") < 0 || report_elem(r, "image_filename", s->path) < 0)
+		return -1;
+	if (s->has_size && report_elem_u64(r, "image_size", s->size) < 0)
+		return -1;
+	return report_end(r);
+}
+
+static int report_write_settings(struct report *r)
+{
+	size_t i;
+
+	if (report_start(r, "configuration") < 0)
+		return -1;
+	for (i = 0; i < r->nsettings; i++) {
+		if (report_start(r, "setting") < 0 ||
+		    report_attr(r, "name", r->settings[i].name) < 0 ||
+		    report_attr(r, "value", r->settings[i].value) < 0 || report_end(r) < 0)
+			return -1;
+	}
+	return report_end(r);
+}
+
+static void report_free_pending(struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsettings; i++) {
+		free(r->settings[i].name);
+		free(r->settings[i].value);
+	}
+	free(r->settings);
+	r->settings = NULL;
+	r->nsettings = r->cap_settings = 0;
+	for (i = 0; i < r->nsources; i++)
+		free(r->sources[i].path);
+	free(r->sources);
+	r->sources = NULL;
+	r->nsources = r->cap_sources = 0;
+}
+
+/* Close whatever callers left open (user elements, a fileobject) and write
+ * the pending sources and <configuration>: the state every top-level element
+ * starts from. */
+static int report_top_level(struct report *r)
+{
+	size_t i;
+	int rc = 0;
+
+	while (r->user_depth > 0) {
+		r->user_depth--;
+		if (report_end(r) < 0)
+			rc = -1;
+	}
+	r->attrs_open = 0;
+	if (r->in_flow) {
+		r->in_flow = 0;
+		if (report_end(r) < 0)
+			rc = -1;
+	}
+	if (r->header_done || rc < 0)
+		return rc;
+	r->header_done = 1;
+	for (i = 0; i < r->nsources; i++) {
+		if (report_write_source(r, &r->sources[i]) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && report_write_settings(r) < 0)
+		rc = -1;
+	report_free_pending(r);
+	return rc;
+}
+
+/* ---- public API ------------------------------------------------------------ */
+
+struct report *report_open(const char *path, int argc, char **argv, char *err, size_t errlen)
+{
+	struct report *r = NULL;
+	xmlOutputBufferPtr out = NULL;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path || !*path) {
+		if (err)
+			snprintf(err, errlen, "report: no file name given");
+		return NULL;
+	}
+	r = calloc(1, sizeof *r);
+	if (!r) {
+		if (err)
+			snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		return NULL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	r->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (r->fd < 0) {
+		if (err)
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	out = xmlOutputBufferCreateIO(report_io_write, report_io_close, r, NULL);
+	if (!out) {
+		r->err = ENOMEM;
+		goto fail_msg;
+	}
+	r->w = xmlNewTextWriter(out);
+	if (!r->w) {
+		xmlOutputBufferClose(out);   /* closes r->fd through report_io_close */
+		r->err = r->err ? r->err : ENOMEM;
+		goto fail_msg;
+	}
+	xmlTextWriterSetIndent(r->w, 1);
+	xmlTextWriterSetIndentString(r->w, BAD_CAST "  ");
+	xmlTextWriterSetQuoteChar(r->w, '\'');
+	if (report_write_header(r, argc, argv) < 0)
+		goto fail_msg;
+	return r;
+
+fail_msg:
+	if (err)
+		snprintf(err, errlen, "%s: %s", path, strerror(r->err ? r->err : EIO));
+fail:
+	if (r->w)
+		xmlFreeTextWriter(r->w);   /* closes r->fd */
+	else if (r->fd >= 0)
+		close(r->fd);
+	free(r);
+	return NULL;
+}
+
+void report_setting(struct report *r, const char *name, const char *value)
+{
+	struct report_setting *s;
+
+	if (!r || !name)
+		return;
+	if (r->header_done) {
+		/* Too late for the <configuration> already written: give the late
+		 * setting a <configuration> of its own so nothing is lost. */
+		if (report_top_level(r) < 0 || report_start(r, "configuration") < 0 ||
+		    report_start(r, "setting") < 0 || report_attr(r, "name", name) < 0 ||
+		    report_attr(r, "value", value ? value : "") < 0 || report_end(r) < 0 ||
+		    report_end(r) < 0)
+			return;
+		report_flush(r);
+		return;
+	}
+	if (r->nsettings == r->cap_settings) {
+		size_t cap = r->cap_settings ? 2 * r->cap_settings : 16;
+		s = realloc(r->settings, cap * sizeof *s);
+		if (!s)
+			goto nomem;
+		r->settings = s;
+		r->cap_settings = cap;
+	}
+	s = &r->settings[r->nsettings];
+	s->name = strdup(name);
+	s->value = strdup(value ? value : "");
+	if (!s->name || !s->value) {
+		free(s->name);
+		free(s->value);
+		goto nomem;
+	}
+	r->nsettings++;
+	return;
+nomem:
+	if (!r->err)
+		r->err = ENOMEM;
+}
+
+void report_source(struct report *r, const char *path)
+{
+	struct report_src src = { 0 }, *s;
+	struct stat st;
+
+	if (!r || !path)
+		return;
+	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		src.has_size = 1;
+		src.size = (uint64_t)st.st_size;
+	}
+	if (r->header_done) {
+		src.path = (char *)path;
+		if (report_top_level(r) == 0 && report_write_source(r, &src) == 0)
+			report_flush(r);
+		return;
+	}
+	if (r->nsources == r->cap_sources) {
+		size_t cap = r->cap_sources ? 2 * r->cap_sources : 4;
+		s = realloc(r->sources, cap * sizeof *s);
+		if (!s)
+			goto nomem;
+		r->sources = s;
+		r->cap_sources = cap;
+	}
+	src.path = strdup(path);
+	if (!src.path)
+		goto nomem;
+	r->sources[r->nsources++] = src;
+	return;
+nomem:
+	if (!r->err)
+		r->err = ENOMEM;
+}
+
+int report_flow_begin(struct report *r, const struct report_flow *f)
+{
+	char buf[64];
+	size_t i;
+
+	if (!r)
+		return 0;
+	if (!f)
+		return -EINVAL;
+	if (report_top_level(r) < 0 || report_start(r, "fileobject") < 0)
+		goto out;
+	r->in_flow = 1;
+	if (f->filename && *f->filename && report_elem(r, "filename", f->filename) < 0)
+		goto out;
+	if (report_elem_u64(r, "filesize", f->filesize) < 0 || report_start(r, "tcpflow") < 0)
+		goto out;
+	report_iso8601(f->start_sec, (long)f->start_usec, buf, sizeof buf);
+	if (report_attr(r, "startime", buf) < 0)
+		goto out;
+	report_iso8601(f->end_sec, (long)f->end_usec, buf, sizeof buf);
+	if (report_attr(r, "endtime", buf) < 0)
+		goto out;
+	if (f->has_mac) {
+		const uint8_t *d = f->dst_mac, *s = f->src_mac;
+		snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x",
+			 d[0], d[1], d[2], d[3], d[4], d[5]);
+		if (report_attr(r, "mac_daddr", buf) < 0)
+			goto out;
+		snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x",
+			 s[0], s[1], s[2], s[3], s[4], s[5]);
+		if (report_attr(r, "mac_saddr", buf) < 0)
+			goto out;
+	}
+	/* 1.6 writes the Linux AF_ values; fixed here so every platform agrees. */
+	if (report_attr(r, "family", f->src.family == 6 ? "10" : "2") < 0)
+		goto out;
+	ip_addr_text(&f->src, 0, buf, sizeof buf);
+	if (report_attr(r, "src_ipn", buf) < 0)
+		goto out;
+	ip_addr_text(&f->dst, 0, buf, sizeof buf);
+	if (report_attr(r, "dst_ipn", buf) < 0 ||
+	    report_attr_u64(r, "srcport", f->sport) < 0 ||
+	    report_attr_u64(r, "dstport", f->dport) < 0 ||
+	    report_attr_u64(r, "packets", f->packets) < 0)
+		goto out;
+	if (f->out_of_order_count &&
+	    report_attr_u64(r, "out_of_order_count", f->out_of_order_count) < 0)
+		goto out;
+	if (f->violations && report_attr_u64(r, "violations", f->violations) < 0)
+		goto out;
+	if (report_attr_u64(r, "len", f->len) < 0)
+		goto out;
+	/* 1.6 meaning: caplen is what was kept, present only when it is not len. */
+	if (f->caplen &&
+	    report_attr_u64(r, "caplen", f->caplen < f->len ? f->len - f->caplen : 0) < 0)
+		goto out;
+	if (f->has_vlan && report_attr_u64(r, "vlan", f->vlan) < 0)
+		goto out;
+	if (f->session_id && report_attr_u64(r, "session_id", f->session_id) < 0)
+		goto out;
+	if (f->connection_count &&
+	    report_attr_u64(r, "connection_count", f->connection_count) < 0)
+		goto out;
+	if (report_end(r) < 0)
+		goto out;
+	if (f->ngaps && f->gaps) {
+		if (report_start(r, "gaps") < 0)
+			goto out;
+		for (i = 0; i < f->ngaps; i++) {
+			if (report_start(r, "gap") < 0 ||
+			    report_attr_u64(r, "offset", f->gaps[i].offset) < 0 ||
+			    report_attr_u64(r, "len", f->gaps[i].len) < 0 || report_end(r) < 0)
+				goto out;
+		}
+		if (report_end(r) < 0)
+			goto out;
+	}
+out:
+	return report_status(r);
+}
+
+int report_flow_end(struct report *r)
+{
+	if (!r)
+		return 0;
+	if (!r->in_flow)
+		return r->err ? -r->err : -EINVAL;
+	if (report_top_level(r) == 0)
+		report_flush(r);
+	return report_status(r);
+}
+
+int report_flow(struct report *r, const struct report_flow *f)
+{
+	if (!r)
+		return 0;
+	if (!f)
+		return -EINVAL;
+	report_flow_begin(r, f);
+	return report_flow_end(r);
+}
+
+int report_start_element(struct report *r, const char *name)
+{
+	if (!r)
+		return 0;
+	if (!report_name_ok(name))
+		return -EINVAL;
+	if (!r->in_flow && r->user_depth == 0 && report_top_level(r) < 0)
+		goto out;
+	if (report_start(r, name) < 0)
+		goto out;
+	r->user_depth++;
+	r->attrs_open = 1;
+	r->attr_names_len = 0;
+out:
+	return report_status(r);
+}
+
+int report_attribute(struct report *r, const char *name, const char *value)
+{
+	size_t nl, at;
+
+	if (!r)
+		return 0;
+	if (!report_name_ok(name) || !r->attrs_open || r->user_depth == 0)
+		return -EINVAL;
+	/* a repeated attribute name would make the document ill-formed */
+	nl = strlen(name);
+	for (at = 0; at < r->attr_names_len; at += strlen(r->attr_names + at) + 1) {
+		if (strcmp(r->attr_names + at, name) == 0)
+			return -EINVAL;
+	}
+	if (r->attr_names_len + nl + 1 > sizeof r->attr_names)
+		return -E2BIG;
+	memcpy(r->attr_names + r->attr_names_len, name, nl + 1);
+	r->attr_names_len += nl + 1;
+	report_attr(r, name, value ? value : "");
+	return report_status(r);
+}
+
+int report_text(struct report *r, const char *text)
+{
+	if (!r)
+		return 0;
+	if (r->user_depth == 0)
+		return -EINVAL;
+	r->attrs_open = 0;
+	report_text_raw(r, text);
+	return report_status(r);
+}
+
+int report_end_element(struct report *r)
+{
+	if (!r)
+		return 0;
+	if (r->user_depth == 0)
+		return -EINVAL;
+	r->user_depth--;
+	r->attrs_open = 0;
+	if (report_end(r) == 0 && r->user_depth == 0 && !r->in_flow)
+		report_flush(r);   /* a complete top-level element */
+	return report_status(r);
+}
+
+int report_element(struct report *r, const char *name, const char *text)
+{
+	int rc;
+
+	if (!r)
+		return 0;
+	rc = report_start_element(r, name);
+	if (rc < 0)
+		return rc;
+	if (text && *text) {
+		rc = report_text(r, text);
+		if (rc < 0)
+			return rc;
+	}
+	return report_end_element(r);
+}
+
+void report_warning(struct report *r, const char *text)
+{
+	if (!r)
+		return;
+	if (report_top_level(r) == 0 && report_elem(r, "warning", text ? text : "") == 0)
+		report_flush(r);
+}
+
+static void report_stat_visit(const char *name, uint64_t value, void *arg)
+{
+	struct report *r = arg;
+
+	report_elem_u64(r, name, value);
+}
+
+static int report_timeval_elem(struct report *r, const char *name, int64_t sec, long usec)
+{
+	char buf[48];
+
+	snprintf(buf, sizeof buf, "%lld.%06ld", (long long)sec, usec);
+	return report_elem(r, name, buf);
+}
+
+static int report_write_rusage(struct report *r)
+{
+	struct rusage ru;
+	struct timespec now;
+	int64_t sec;
+	long nsec;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	sec = (int64_t)(now.tv_sec - r->t0.tv_sec);
+	nsec = now.tv_nsec - r->t0.tv_nsec;
+	if (nsec < 0) {
+		sec--;
+		nsec += 1000000000L;
+	}
+	if (report_start(r, "rusage") < 0 ||
+	    report_timeval_elem(r, "utime", (int64_t)ru.ru_utime.tv_sec,
+				(long)ru.ru_utime.tv_usec) < 0 ||
+	    report_timeval_elem(r, "stime", (int64_t)ru.ru_stime.tv_sec,
+				(long)ru.ru_stime.tv_usec) < 0 ||
+	    report_elem_i64(r, "maxrss", ru.ru_maxrss) < 0 ||
+	    report_elem_i64(r, "minflt", ru.ru_minflt) < 0 ||
+	    report_elem_i64(r, "majflt", ru.ru_majflt) < 0 ||
+	    report_elem_i64(r, "nswap", ru.ru_nswap) < 0 ||
+	    report_elem_i64(r, "inblock", ru.ru_inblock) < 0 ||
+	    report_elem_i64(r, "oublock", ru.ru_oublock) < 0 ||
+	    report_timeval_elem(r, "clocktime", sec, nsec / 1000) < 0)
+		return -1;
+	return report_end(r);
+}
+
+int report_close(struct report *r)
+{
+	int rc;
+
+	if (!r)
+		return 0;
+	if (report_top_level(r) == 0 && report_start(r, "statistics") == 0) {
+		tf_stats_visit(report_stat_visit, r);
+		if (report_end(r) == 0 && report_write_rusage(r) == 0 &&
+		    report_chk(r, xmlTextWriterEndDocument(r->w)) == 0)
+			report_flush(r);
+	}
+	xmlFreeTextWriter(r->w);   /* flushes and closes r->fd via report_io_close */
+	r->w = NULL;
+	rc = report_status(r);
+	report_free_pending(r);
+	free(r);
+	return rc;
+}

@@ -41,27 +41,68 @@ struct report_flow {
 	size_t ngaps;
 };
 
-/* Open path for writing and emit the header (<dfxml>, <metadata>, <creator>
+/* Every function accepts r == NULL and then does nothing (returns 0), so a
+ * run without a report can call them unconditionally. Not thread-safe: one
+ * thread writes the report.
+ *
+ * Open path for writing and emit the header (<dfxml>, <metadata>, <creator>
  * with build and execution environment incl. the real command line from
- * argv, <configuration> with the given name=value settings).
- * Returns NULL with a reason in err on failure. */
+ * argv: words joined with spaces, a word with spaces or shell
+ * metacharacters single-quoted exactly as Python's shlex.join does).
+ * <configuration> is written lazily, before the first fileobject, warning,
+ * source noted after it, element or report_close, so settings may be added
+ * after report_open. Returns NULL with a one-line reason in err
+ * ("PATH: strerror") on failure. */
 struct report *report_open(const char *path, int argc, char **argv,
 			   char *err, size_t errlen);
 
-/* Add a configuration setting (before the first flow is written). */
+/* Add a configuration setting (<setting name= value=/>). Meant for before the
+ * first flow; a later one is written in a <configuration> element of its own. */
 void report_setting(struct report *r, const char *name, const char *value);
 
-/* Note an input file (path, size) in the report's <source> list. */
+/* Note an input file in a <source><image_filename>PATH</image_filename>
+ * <image_size>BYTES</image_size></source> element (size only for regular
+ * files). Before the header is finished these are written just ahead of
+ * <configuration>; later ones at top level where they occur. */
 void report_source(struct report *r, const char *path);
 
-/* Write one <fileobject> element for a closed flow direction. */
+/* Write one <fileobject> element for a closed flow direction:
+ * <filename> (omitted when ""), <filesize>, <tcpflow .../> with 1.6's
+ * attributes, <gaps><gap offset= len=/>...</gaps> when there are gaps.
+ * The writer is flushed afterwards, so the element is on disk.
+ * Same input, same bytes. Returns 0 or a negative errno (first write error). */
 int report_flow(struct report *r, const struct report_flow *f);
 
-/* Write a warning (e.g. truncated input) into the report. */
+/* report_flow in two halves, for scanner output inside the fileobject:
+ * report_flow_begin writes everything report_flow writes and leaves the
+ * <fileobject> open; add children with the element calls below (e.g.
+ * <hashdigest>, <byte_runs>); report_flow_end closes any element left open,
+ * closes the <fileobject> and flushes. Any other top-level call (another
+ * flow, a warning, a source, report_close) also closes it first. */
+int report_flow_begin(struct report *r, const struct report_flow *f);
+int report_flow_end(struct report *r);
+
+/* Generic elements: inside an open fileobject they become its children; at
+ * top level (no fileobject open) they are scanner summaries, flushed when the
+ * outermost one ends. Names must match [A-Za-z_][A-Za-z0-9_.-]* (else
+ * -EINVAL); attributes must come right after report_start_element and not
+ * repeat (else -EINVAL). Values and text may be any bytes: they are escaped,
+ * and what is not valid UTF-8 or not an XML character becomes U+FFFD.
+ * report_element writes <name>text</name> (text may be NULL: empty element).
+ * All return 0 or a negative errno. */
+int report_start_element(struct report *r, const char *name);
+int report_attribute(struct report *r, const char *name, const char *value);
+int report_text(struct report *r, const char *text);
+int report_end_element(struct report *r);
+int report_element(struct report *r, const char *name, const char *text);
+
+/* Write <warning>text</warning> at top level, in order, and flush. */
 void report_warning(struct report *r, const char *text);
 
-/* Write statistics (every tf_stats counter) and <rusage>, close </dfxml>,
- * flush and free. Safe to call once; r is invalid afterwards. */
+/* Write <statistics> (one <NAME>VALUE</NAME> per tf_stats counter, in
+ * declaration order) and <rusage>, close </dfxml>, flush, close the file and
+ * free. Call once (not from a signal handler); r is invalid afterwards.
+ * Returns 0, or a negative errno if any write to the report failed. */
 int report_close(struct report *r);
 
 #endif

@@ -1,2 +1,543 @@
-/* store: being written */
+/* Flow files: naming, buffered writes, the descriptor cache. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ip.h"
+#include "stats.h"
 #include "store.h"
+
+#define BUF_MIN (16u * 1024)
+#define BUF_MAX (256u * 1024)
+#define RESERVED_FDS 16          /* stdio, the report, inputs, scanners */
+#define MAX_NAME 4096
+
+struct store {
+	struct store_config cfg;
+	int max_fds;
+	int open_fds;
+	struct store_file *fd_head, *fd_tail;       /* least recently used first */
+	struct store_file *dirty_head, *dirty_tail; /* oldest buffer first */
+	uint64_t buffered;                          /* bytes allocated to buffers */
+	char errmsg[512];
+};
+
+/* ---- small list helpers ------------------------------------------------ */
+
+#define LIST_UNLINK(s, f, head, tail, prev, next) do {                 \
+	if ((f)->prev) (f)->prev->next = (f)->next; else (s)->head = (f)->next; \
+	if ((f)->next) (f)->next->prev = (f)->prev; else (s)->tail = (f)->prev; \
+	(f)->prev = (f)->next = NULL;                                   \
+} while (0)
+
+#define LIST_APPEND(s, f, head, tail, prev, next) do {                 \
+	(f)->prev = (s)->tail; (f)->next = NULL;                        \
+	if ((s)->tail) (s)->tail->next = (f); else (s)->head = (f);     \
+	(s)->tail = (f);                                                \
+} while (0)
+
+const char *store_last_error(const struct store *s)
+{
+	return s->errmsg;
+}
+
+static int mkdir_parents(const char *path, int include_last)
+{
+	char buf[MAX_NAME];
+	size_t n = strlen(path);
+	if (n >= sizeof buf)
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] == '/' || (include_last && buf[i] == '\0')) {
+			if (buf[i] == '\0' && !include_last)
+				break;
+			char saved = buf[i];
+			buf[i] = '\0';
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			buf[i] = saved;
+		}
+	}
+	return 0;
+}
+
+struct store *store_new(const struct store_config *cfg, char *err, size_t errlen)
+{
+	struct store *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->cfg = *cfg;
+	if (!s->cfg.outdir || !*s->cfg.outdir)
+		s->cfg.outdir = ".";
+	if (!s->cfg.template_str)
+		s->cfg.template_str = "%A.%a-%B.%b%V%v%C%c";
+	if (!s->cfg.max_buffered)
+		s->cfg.max_buffered = 64ull << 20;
+	s->max_fds = cfg->max_fds;
+	if (s->max_fds <= 0) {
+		struct rlimit rl;
+		long lim = 1024;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+			lim = (long)rl.rlim_cur;
+		s->max_fds = lim > RESERVED_FDS + 4 ? (int)(lim - RESERVED_FDS) : 4;
+	}
+	int rc = mkdir_parents(s->cfg.outdir, 1);
+	struct stat st;
+	if (rc == 0 && (stat(s->cfg.outdir, &st) < 0 || !S_ISDIR(st.st_mode)))
+		rc = -ENOTDIR;
+	if (rc == 0 && !s->cfg.no_files && access(s->cfg.outdir, W_OK | X_OK) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot use output directory: %s", strerror(-rc));
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void store_file_init(struct store_file *f)
+{
+	memset(f, 0, sizeof *f);
+	f->fd = -1;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+struct outbuf {
+	char *p;
+	size_t left;
+	int overflow;
+};
+
+static void out_str(struct outbuf *o, const char *s)
+{
+	size_t n = strlen(s);
+	if (n >= o->left) {
+		o->overflow = 1;
+		n = o->left ? o->left - 1 : 0;
+	}
+	memcpy(o->p, s, n);
+	o->p += n;
+	o->left -= n;
+	if (o->left)
+		*o->p = '\0';
+}
+
+static void out_fmt_u(struct outbuf *o, const char *fmt, unsigned long long v)
+{
+	char tmp[32];
+	snprintf(tmp, sizeof tmp, fmt, v);
+	out_str(o, tmp);
+}
+
+static void mac_text(const uint8_t *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+int store_expand_name(const char *tmpl, const struct flow_ident *id,
+		      uint32_t connection_count, char *buf, size_t len)
+{
+	struct outbuf o = { buf, len, 0 };
+	char tmp[64];
+	if (len)
+		buf[0] = '\0';
+	for (const char *t = tmpl; *t; t++) {
+		if (*t != '%' || !t[1]) {
+			char one[2] = { *t, 0 };
+			out_str(&o, one);
+			continue;
+		}
+		t++;
+		switch (*t) {
+		case 'A': ip_addr_text(&id->src, 1, tmp, sizeof tmp); out_str(&o, tmp); break;
+		case 'B': ip_addr_text(&id->dst, 1, tmp, sizeof tmp); out_str(&o, tmp); break;
+		case 'a': out_fmt_u(&o, "%05llu", id->sport); break;
+		case 'b': out_fmt_u(&o, "%05llu", id->dport); break;
+		case 'E':
+		case 'e':
+			if (id->has_mac) {
+				mac_text(*t == 'E' ? id->src_mac : id->dst_mac, tmp, sizeof tmp);
+				out_str(&o, tmp);
+			}
+			break;
+		case 'V': if (id->has_vlan) out_str(&o, "--"); break;
+		case 'v': if (id->has_vlan) out_fmt_u(&o, "%llu", id->vlan); break;
+		case 'C': if (connection_count) out_str(&o, "c"); break;
+		case 'c': if (connection_count) out_fmt_u(&o, "%04llu", connection_count); break;
+		case '#': out_fmt_u(&o, "%llu", connection_count); break;
+		case 't': out_fmt_u(&o, "%llu", (unsigned long long)id->first_sec); break;
+		case 'T': {
+			time_t tt = (time_t)id->first_sec;
+			struct tm tm;
+			gmtime_r(&tt, &tm);
+			strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+			out_str(&o, tmp);
+			break;
+		}
+		case 'S': out_fmt_u(&o, "%llu", id->session_id); break;
+		case 'N': out_fmt_u(&o, "%03llu", id->flow_number % 1000); break;
+		case 'K': out_fmt_u(&o, "%03llu", (id->flow_number / 1000) % 1000); break;
+		case 'M': out_fmt_u(&o, "%03llu", (id->flow_number / 1000000) % 1000); break;
+		case 'G': out_fmt_u(&o, "%03llu", (id->flow_number / 1000000000) % 1000); break;
+		case '%': out_str(&o, "%"); break;
+		default: {
+			char two[3] = { '%', *t, 0 };
+			out_str(&o, two);
+			break;
+		}
+		}
+	}
+	if (o.overflow)
+		return -ENAMETOOLONG;
+	/* Names never leave the output directory: no absolute paths, no "..",
+	 * no empty or "." components, no control bytes. */
+	char *w = buf;
+	const char *r = buf;
+	while (*r == '/')
+		r++;
+	while (*r) {
+		const char *end = strchr(r, '/');
+		size_t n = end ? (size_t)(end - r) : strlen(r);
+		int skip = n == 0 || (n == 1 && r[0] == '.') ;
+		int dots = n == 2 && r[0] == '.' && r[1] == '.';
+		if (!skip) {
+			if (w != buf)
+				*w++ = '/';
+			for (size_t i = 0; i < n; i++) {
+				unsigned char ch = (unsigned char)r[i];
+				*w++ = (dots || ch < 0x20 || ch == 0x7f) ? '_' : (char)ch;
+			}
+		}
+		r += n;
+		while (*r == '/')
+			r++;
+	}
+	*w = '\0';
+	if (w == buf)
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- descriptors ------------------------------------------------------- */
+
+static void fd_close(struct store *s, struct store_file *f)
+{
+	if (f->fd < 0)
+		return;
+	close(f->fd);
+	f->fd = -1;
+	s->open_fds--;
+	LIST_UNLINK(s, f, fd_head, fd_tail, fd_prev, fd_next);
+}
+
+static int evict_one(struct store *s)
+{
+	if (!s->fd_head)
+		return -1;
+	fd_close(s, s->fd_head);
+	tf_stats.fd_evictions++;
+	return 0;
+}
+
+static int set_error(struct store *s, const char *what, const char *path, int e)
+{
+	snprintf(s->errmsg, sizeof s->errmsg, "%s %s: %s", what, path, strerror(e));
+	return -e;
+}
+
+/* Open (creating on first use) f's file; the name gets the first free
+ * connection counter, so an earlier connection's file is never overwritten. */
+static int ensure_open(struct store *s, struct store_file *f)
+{
+	if (f->fd >= 0) {
+		if (s->fd_tail != f) {
+			LIST_UNLINK(s, f, fd_head, fd_tail, fd_prev, fd_next);
+			LIST_APPEND(s, f, fd_head, fd_tail, fd_prev, fd_next);
+		}
+		return 0;
+	}
+	while (s->open_fds >= s->max_fds && evict_one(s) == 0)
+		;
+	int fd = -1;
+	if (f->path) {
+		while ((fd = open(f->path, O_WRONLY | O_CLOEXEC)) < 0 && errno == EMFILE &&
+		       evict_one(s) == 0)
+			;
+		if (fd < 0)
+			return set_error(s, "cannot open", f->path, errno);
+	} else {
+		char name[MAX_NAME];
+		size_t olen = strlen(s->cfg.outdir);
+		for (uint32_t cc = f->connection_count;; cc++) {
+			int rc = store_expand_name(s->cfg.template_str, &f->id, cc, name, sizeof name);
+			if (rc < 0)
+				return set_error(s, "cannot name flow file", s->cfg.template_str, -rc);
+			size_t need = olen + 1 + strlen(name) + 1;
+			char *path = malloc(need);
+			if (!path)
+				return -ENOMEM;
+			snprintf(path, need, "%s/%s", s->cfg.outdir, name);
+			if (strchr(name, '/'))
+				mkdir_parents(path, 0);
+			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			if (fd < 0 && errno == EMFILE && evict_one(s) == 0) {
+				free(path);
+				cc--;
+				continue;
+			}
+			if (fd >= 0) {
+				f->path = path;
+				f->name = path + olen + 1;
+				f->connection_count = cc;
+				break;
+			}
+			int e = errno;
+			if (e != EEXIST || cc == UINT32_MAX) {
+				set_error(s, "cannot create", path, e);
+				free(path);
+				return -e;
+			}
+			free(path);
+		}
+	}
+	f->fd = fd;
+	s->open_fds++;
+	LIST_APPEND(s, f, fd_head, fd_tail, fd_prev, fd_next);
+	return 0;
+}
+
+static int write_at(struct store *s, struct store_file *f, uint64_t off,
+		    const uint8_t *data, size_t len)
+{
+	if (f->failed)
+		return -EIO;
+	int rc = ensure_open(s, f);
+	if (rc < 0)
+		goto fail;
+	while (len) {
+		ssize_t n = pwrite(f->fd, data, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = set_error(s, "cannot write", f->path, errno);
+			goto fail;
+		}
+		data += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+fail:
+	f->failed = 1;
+	tf_stats.write_errors++;
+	return rc;
+}
+
+static void buf_free(struct store *s, struct store_file *f)
+{
+	if (f->in_dirty) {
+		LIST_UNLINK(s, f, dirty_head, dirty_tail, dirty_prev, dirty_next);
+		f->in_dirty = 0;
+	}
+	s->buffered -= f->buf_cap;
+	free(f->buf);
+	f->buf = NULL;
+	f->buf_cap = 0;
+	f->buf_len = 0;
+}
+
+static int flush(struct store *s, struct store_file *f)
+{
+	int rc = 0;
+	if (f->buf_len) {
+		rc = write_at(s, f, f->buf_off, f->buf, f->buf_len);
+		f->buf_off += f->buf_len;
+		f->buf_len = 0;
+	}
+	return rc;
+}
+
+/* Keep the memory held by buffers under the cap: flush the oldest ones. */
+static void relieve_pressure(struct store *s, struct store_file *keep)
+{
+	while (s->buffered > s->cfg.max_buffered / 2 && s->dirty_head) {
+		struct store_file *f = s->dirty_head;
+		if (f == keep) {
+			if (!f->dirty_next)
+				break;
+			f = f->dirty_next;
+		}
+		flush(s, f);
+		buf_free(s, f);
+	}
+}
+
+static int buf_reserve(struct store *s, struct store_file *f, uint32_t need)
+{
+	if (need <= f->buf_cap)
+		return 0;
+	uint32_t cap = f->buf_cap ? f->buf_cap : BUF_MIN;
+	while (cap < need)
+		cap *= 2;
+	uint8_t *nb = realloc(f->buf, cap);
+	if (!nb)
+		return -ENOMEM;
+	s->buffered += cap - f->buf_cap;
+	f->buf = nb;
+	f->buf_cap = cap;
+	if (!f->in_dirty) {
+		LIST_APPEND(s, f, dirty_head, dirty_tail, dirty_prev, dirty_next);
+		f->in_dirty = 1;
+	}
+	if (s->buffered > s->cfg.max_buffered)
+		relieve_pressure(s, f);
+	return 0;
+}
+
+int store_write(struct store *s, struct store_file *f, uint64_t off,
+		const uint8_t *data, uint32_t len)
+{
+	if (!len)
+		return 0;
+	if (off + len > f->size)
+		f->size = off + len;
+	if (s->cfg.no_files)
+		return 0;
+	if (f->failed)
+		return -EIO;
+	if (f->buf_len == 0)
+		f->buf_off = off;
+	if (off != f->buf_off + f->buf_len) {
+		/* Not an append (a late byte for a hole, or data after a gap):
+		 * flush what is buffered and place these bytes directly. */
+		int rc = flush(s, f);
+		if (rc < 0)
+			return rc;
+		if (len >= BUF_MAX / 4)
+			return write_at(s, f, off, data, len);
+		f->buf_off = off;
+	}
+	while (len) {
+		if (f->buf_len == BUF_MAX) {
+			int rc = flush(s, f);
+			if (rc < 0)
+				return rc;
+		}
+		uint32_t room = BUF_MAX - f->buf_len;
+		uint32_t n = len < room ? len : room;
+		if (buf_reserve(s, f, f->buf_len + n) < 0) {
+			int rc = flush(s, f);
+			if (rc < 0)
+				return rc;
+			return write_at(s, f, off, data, len);
+		}
+		memcpy(f->buf + f->buf_len, data, n);
+		f->buf_len += n;
+		data += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+void store_extend(struct store_file *f, uint64_t size)
+{
+	if (size > f->size)
+		f->size = size;
+}
+
+int store_shift(struct store *s, struct store_file *f, uint64_t shift)
+{
+	if (!shift)
+		return 0;
+	uint64_t old = f->size;
+	f->size += shift;
+	if (s->cfg.no_files)
+		return 0;
+	if (!f->path) {
+		/* Nothing on disk yet: only the buffer's position moves. */
+		f->buf_off += shift;
+		return 0;
+	}
+	int rc = flush(s, f);
+	if (rc < 0)
+		return rc;
+	rc = ensure_open(s, f);
+	if (rc < 0)
+		return rc;
+	/* Copy from the end backwards so nothing is overwritten before it is read. */
+	enum { CHUNK = 1 << 16 };
+	uint8_t *tmp = malloc(CHUNK);
+	if (!tmp)
+		return -ENOMEM;
+	uint64_t pos = old;
+	while (pos > 0 && rc == 0) {
+		size_t n = pos > CHUNK ? CHUNK : (size_t)pos;
+		pos -= n;
+		ssize_t r = pread(f->fd, tmp, n, (off_t)pos);
+		if (r != (ssize_t)n)
+			rc = set_error(s, "cannot read back", f->path, r < 0 ? errno : EIO);
+		else
+			rc = write_at(s, f, pos + shift, tmp, n);
+	}
+	memset(tmp, 0, CHUNK);
+	for (uint64_t z = 0; z < shift && z < old && rc == 0;) {
+		size_t n = (shift < old ? shift : old) - z > CHUNK ? CHUNK
+			 : (size_t)((shift < old ? shift : old) - z);
+		rc = write_at(s, f, z, tmp, n);
+		z += n;
+	}
+	free(tmp);
+	return rc;
+}
+
+int store_file_close(struct store *s, struct store_file *f)
+{
+	int rc = 0;
+	if (!s->cfg.no_files && !f->failed && (f->buf_len || (f->size && !f->path)))
+		rc = flush(s, f);
+	if (rc == 0 && !s->cfg.no_files && f->path && f->fd < 0 && !f->failed) {
+		struct stat st;
+		if (stat(f->path, &st) == 0 && (uint64_t)st.st_size < f->size)
+			rc = ensure_open(s, f);
+	}
+	if (f->fd >= 0 && !f->failed) {
+		struct stat st;
+		if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size < f->size &&
+		    ftruncate(f->fd, (off_t)f->size) < 0)
+			rc = set_error(s, "cannot extend", f->path, errno);
+	}
+	fd_close(s, f);
+	if (f->buf)
+		buf_free(s, f);
+	if (f->path) {
+		struct timespec ts[2];
+		ts[0].tv_sec = (time_t)f->id.first_sec;
+		ts[0].tv_nsec = (long)f->id.first_usec * 1000;
+		ts[1] = ts[0];
+		utimensat(AT_FDCWD, f->path, ts, 0);
+	}
+	return rc;
+}
+
+void store_file_release(struct store_file *f)
+{
+	free(f->path);
+	f->path = NULL;
+	f->name = NULL;
+}
+
+void store_free(struct store *s)
+{
+	free(s);
+}

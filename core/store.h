@@ -1,3 +1,87 @@
-#ifndef TF_store_H
-#define TF_store_H
+/* Flow files on disk: names from the template, a write buffer per flow so
+ * bytes reach the disk in large blocks (never a system call per packet), a
+ * cap on open descriptors with least-recently-used reuse, and a cap on the
+ * bytes buffered across all flows.
+ *
+ * A struct store_file lives inside its flow; the store only links it into
+ * its lists. store_file_close must be called before the flow is freed. */
+#ifndef TCPFLOW_STORE_H
+#define TCPFLOW_STORE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "packet.h"
+
+/* What a flow file's name is made of. */
+struct flow_ident {
+	struct tf_addr src, dst;
+	uint16_t sport, dport;
+	uint8_t has_mac;
+	uint8_t src_mac[6], dst_mac[6];
+	uint8_t has_vlan;
+	uint16_t vlan;
+	int64_t first_sec;
+	uint32_t first_usec;
+	uint64_t session_id;
+	uint64_t flow_number;    /* order of creation of flow directions, from 0 */
+};
+
+struct store_file {
+	struct flow_ident id;
+	char *path;               /* full path, set when the file is created */
+	const char *name;         /* path without the output directory prefix */
+	uint32_t connection_count;/* the cNNNN number given to the name */
+	int fd;                   /* -1 when not open */
+	uint8_t *buf;             /* bytes for [buf_off, buf_off + buf_len) */
+	uint32_t buf_len, buf_cap;
+	uint64_t buf_off;
+	uint64_t size;            /* file size once everything is flushed */
+	uint8_t failed;           /* a write error happened; further writes are skipped */
+	struct store_file *fd_prev, *fd_next;     /* open-descriptor LRU list */
+	struct store_file *dirty_prev, *dirty_next; /* files with buffered bytes */
+	uint8_t in_dirty;
+};
+
+struct store_config {
+	const char *outdir;       /* "." by default */
+	const char *template_str; /* default "%A.%a-%B.%b%V%v%C%c" */
+	int no_files;             /* -FX */
+	int max_fds;              /* descriptor cap; 0 = from RLIMIT_NOFILE */
+	uint64_t max_buffered;    /* bytes buffered across all flows before flushing */
+};
+
+struct store;
+
+/* Create the output directory (with parents). NULL + reason on failure. */
+struct store *store_new(const struct store_config *cfg, char *err, size_t errlen);
+void store_free(struct store *s);
+
+void store_file_init(struct store_file *f);
+
+/* Place len bytes at file offset off (any offset: appends are buffered,
+ * others go through the buffer or straight to the file). 0 or -errno. */
+int store_write(struct store *s, struct store_file *f, uint64_t off,
+		const uint8_t *data, uint32_t len);
+
+/* Move everything already stored `shift` bytes later in the file (data that
+ * belongs in front arrived late) and zero the freed front. 0 or -errno. */
+int store_shift(struct store *s, struct store_file *f, uint64_t shift);
+
+/* Make the file at least size bytes long (a trailing hole). */
+void store_extend(struct store_file *f, uint64_t size);
+
+/* Flush, close, set the file times to the first packet's time.
+ * f->path and f->size stay valid until store_file_release. 0 or -errno. */
+int store_file_close(struct store *s, struct store_file *f);
+
+/* Free what store_file_close left (the path). */
+void store_file_release(struct store_file *f);
+
+/* Expand the name template for f into buf (no output dir). Exposed for tests. */
+int store_expand_name(const char *tmpl, const struct flow_ident *id,
+		      uint32_t connection_count, char *buf, size_t len);
+
+/* The last error message of the store (for reporting write failures once). */
+const char *store_last_error(const struct store *s);
+
 #endif

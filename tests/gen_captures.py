@@ -1,0 +1,808 @@
+#!/usr/bin/python3
+"""Generate the small test captures in tests/data/ and their expectations.
+
+Run with Debian's python3 (python3-scapy):
+
+    /usr/bin/python3 tests/gen_captures.py [OUTDIR]     # default: tests/data
+
+Everything is deterministic (fixed timestamps, seeded random payloads, no
+wall-clock or host data), so running it again gives byte-identical files.
+
+For every case NAME it writes the capture (NAME.pcap, NAME.pcapng or
+NAME.pcap.gz) and NAME.expect. The expectation is computed here, from the
+application bytes the generator put into each direction, never from any
+tcpflow output. Format of NAME.expect (one record per line, '#' comments):
+
+    capture FILE                      capture file name, relative to tests/data
+    flow NAME MD5 LENGTH              a flow file NAME (SPEC section 4 default
+                                      template) must exist with this MD5 and size
+    gap NAME OFFSET LENGTH            a hole in flow NAME that is never filled
+                                      (zeros in the file, a gap in the report)
+    warn                              tcpflow must print a warning on stderr
+                                      (truncated input) and still exit 0
+
+The flows listed are all the flow files the capture can produce: a run must
+create these and no others (apart from report.xml).
+
+Scapy builds the IP/TCP headers (with checksums); the pcap and pcapng
+containers and the link-layer headers are written here with struct.
+"""
+
+import gzip
+import hashlib
+import io
+import ipaddress
+import os
+import random
+import struct
+import sys
+
+from scapy.layers.inet import IP, TCP
+from scapy.layers.inet6 import IPv6
+from scapy.packet import Raw
+
+C, S = 0, 1           # client, server
+BASE_TS = 1700000000  # 2023-11-14T22:13:20Z; every case starts here
+MSS = 1460
+
+# DLT / LINKTYPE numbers
+DLT_NULL, DLT_EN10MB, DLT_RAW, DLT_LINUX_SLL, DLT_LINUX_SLL2 = 0, 1, 101, 113, 276
+
+
+# --------------------------------------------------------------------------
+# TCP connection model
+# --------------------------------------------------------------------------
+
+class Pkt:
+    """One TCP segment, before link framing."""
+
+    def __init__(self, conn, d, seq, ack, flags, payload=b"", ip_len_zero=False):
+        self.conn, self.d, self.seq, self.ack = conn, d, seq, ack
+        self.flags, self.payload = flags, payload
+        self.ip_len_zero = ip_len_zero
+
+    def ip_bytes(self, ipid):
+        c = self.conn
+        (sa, sp), (da, dp) = c.ep[self.d], c.ep[1 - self.d]
+        opts = [("MSS", MSS)] if "S" in self.flags else []
+        tcp = TCP(sport=sp, dport=dp, seq=self.seq % 2**32,
+                  ack=(self.ack % 2**32) if "A" in self.flags else 0,
+                  flags=self.flags, window=64240, options=opts)
+        if self.payload:
+            tcp = tcp / Raw(self.payload)
+        if c.v6:
+            ip = IPv6(src=sa, dst=da, hlim=64, fl=0) / tcp
+        else:
+            ip = IP(src=sa, dst=da, id=ipid, ttl=64, flags="DF") / tcp
+        b = bytes(ip)
+        if self.ip_len_zero:
+            # as captured before segmentation offload: total length 0, header
+            # checksum recomputed, TCP checksum correct for the whole segment
+            hdr = bytearray(b[:20])
+            hdr[2:4] = b"\x00\x00"
+            hdr[10:12] = b"\x00\x00"
+            hdr[10:12] = struct.pack(">H", inet_cksum(bytes(hdr)))
+            b = bytes(hdr) + b[20:]
+        return b
+
+
+def inet_cksum(b):
+    if len(b) % 2:
+        b += b"\x00"
+    s = sum(struct.unpack(">%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def fmt_addr(a):
+    ip = ipaddress.ip_address(a)
+    if ip.version == 4:
+        return ".".join("%03d" % int(o) for o in a.split("."))
+    return str(ip)
+
+
+class Conn:
+    """Both directions of one TCP connection; tracks sequence numbers."""
+
+    def __init__(self, cli, sport, srv, dport, isn_c, isn_s, vlan=None, counter=0):
+        self.v6 = ipaddress.ip_address(cli).version == 6
+        self.ep = {C: (cli, sport), S: (srv, dport)}
+        self.isn = {C: isn_c, S: isn_s}
+        self.nxt = {C: isn_c, S: isn_s}
+        self.vlan = vlan
+        self.counter = counter
+        self.data = {C: bytearray(), S: bytearray()}   # app bytes sent, in order
+
+    def name(self, d):
+        (sa, sp), (da, dp) = self.ep[d], self.ep[1 - d]
+        n = "%s.%05d-%s.%05d" % (fmt_addr(sa), sp, fmt_addr(da), dp)
+        if self.vlan is not None:
+            n += "--%d" % self.vlan
+        if self.counter:
+            n += "c%04d" % self.counter
+        return n
+
+    def pkt(self, d, flags, payload=b"", seq=None, **kw):
+        if seq is None:
+            seq = self.nxt[d]
+        return Pkt(self, d, seq, self.nxt[1 - d], flags, payload, **kw)
+
+    def handshake(self):
+        p1 = self.pkt(C, "S"); self.nxt[C] += 1
+        p2 = self.pkt(S, "SA"); self.nxt[S] += 1
+        p3 = self.pkt(C, "A")
+        return [p1, p2, p3]
+
+    def segments(self, d, data, rng, sizes=None):
+        """Cut data into segments of varied sizes (not yet acked).
+        Returns the list of data Pkts; advances the sequence number."""
+        out = []
+        pos = 0
+        i = 0
+        while pos < len(data):
+            if sizes is not None and i < len(sizes):
+                n = sizes[i]
+            else:
+                n = rng.choice([1, 3, 17, 100, 333, 536, 1000, 1200, 1448, MSS, MSS, MSS])
+            n = min(n, len(data) - pos)
+            chunk = bytes(data[pos:pos + n])
+            out.append(self.pkt(d, "PA", chunk))
+            self.nxt[d] += n
+            self.data[d] += chunk
+            pos += n
+            i += 1
+        return out
+
+    def send(self, d, data, rng, sizes=None):
+        """Segments of data, the receiver acking every second one."""
+        out = []
+        for k, p in enumerate(self.segments(d, data, rng, sizes)):
+            out.append(p)
+            if k % 2 == 1:
+                # the receiver acks what it got so far
+                out.append(Pkt(self, 1 - d, self.nxt[1 - d], p.seq + len(p.payload), "A"))
+        out.append(self.ack(1 - d))
+        return out
+
+    def ack(self, d):
+        return self.pkt(d, "A")
+
+    def close(self, first=S):
+        p1 = self.pkt(first, "FA"); self.nxt[first] += 1
+        p2 = self.pkt(1 - first, "FA"); self.nxt[1 - first] += 1
+        p3 = self.pkt(first, "A")
+        return [p1, p2, p3]
+
+
+# --------------------------------------------------------------------------
+# Payloads
+# --------------------------------------------------------------------------
+
+def http_request(rng, host, path, extra=0):
+    cookie = "".join(rng.choice("0123456789abcdef") for _ in range(extra))
+    lines = [
+        "GET %s HTTP/1.1" % path,
+        "Host: %s" % host,
+        "User-Agent: tcpflow-test/1.0",
+        "Accept: */*",
+        "Connection: keep-alive",
+    ]
+    if extra:
+        lines.append("Cookie: session=%s" % cookie)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def http_response(rng, size, ctype="application/octet-stream"):
+    body = bytes(rng.getrandbits(8) for _ in range(size))
+    head = ("HTTP/1.1 200 OK\r\n"
+            "Server: gen_captures\r\n"
+            "Content-Type: %s\r\n"
+            "Content-Length: %d\r\n\r\n" % (ctype, size)).encode()
+    return head + body
+
+
+def http_exchange(c, rng, path, req_extra, resp_size):
+    """Request then response on an open connection; returns packets."""
+    host = c.ep[S][0]
+    pk = c.send(C, http_request(rng, host, path, req_extra), rng)
+    pk += c.send(S, http_response(rng, resp_size), rng)
+    return pk
+
+
+def simple_http_conn(rng, cli, sport, srv, dport, isn_c, isn_s, req_extra=1500,
+                     resp_size=6000, vlan=None, sizes_c=None, sizes_s=None):
+    c = Conn(cli, sport, srv, dport, isn_c, isn_s, vlan=vlan)
+    pk = c.handshake()
+    host = srv
+    pk += c.send(C, http_request(rng, host, "/file.bin", req_extra), rng, sizes_c)
+    pk += c.send(S, http_response(rng, resp_size), rng, sizes_s)
+    pk += c.close()
+    return c, pk
+
+
+# --------------------------------------------------------------------------
+# Link framing
+# --------------------------------------------------------------------------
+
+MAC = {C: bytes.fromhex("020000000001"), S: bytes.fromhex("020000000002")}
+
+
+def ethertype(ipb):
+    return 0x86DD if (ipb[0] >> 4) == 6 else 0x0800
+
+
+def frame_ether(p, ipb, pad=False, tags=()):
+    """Ethernet II; tags = [(tpid, tci), ...] outermost first."""
+    dst, src = MAC[1 - p.d], MAC[p.d]
+    hdr = dst + src
+    for tpid, tci in tags:
+        hdr += struct.pack(">HH", tpid, tci)
+    hdr += struct.pack(">H", ethertype(ipb))
+    f = hdr + ipb
+    if pad and len(f) < 60:
+        f += b"\x00" * (60 - len(f))
+    return f
+
+
+def frame_sll(p, ipb):
+    # packet type: 0 = to us (server->client as seen on the client), 4 = outgoing
+    ptype = 4 if p.d == C else 0
+    return struct.pack(">HHH", ptype, 1, 6) + MAC[p.d] + b"\x00\x00" + \
+        struct.pack(">H", ethertype(ipb)) + ipb
+
+
+def frame_sll2(p, ipb):
+    ptype = 4 if p.d == C else 0
+    return struct.pack(">HHIHBB", ethertype(ipb), 0, 2, 1, ptype, 6) + \
+        MAC[p.d] + b"\x00\x00" + ipb
+
+
+def frame_null(p, ipb):
+    af = 30 if (ipb[0] >> 4) == 6 else 2   # BSD AF_INET6 (macOS) / AF_INET
+    return struct.pack("<I", af) + ipb
+
+
+def frame_raw(p, ipb):
+    return ipb
+
+
+# --------------------------------------------------------------------------
+# Capture containers
+# --------------------------------------------------------------------------
+
+def timestamps(n, step_us=700):
+    """Deterministic, strictly increasing (sec, usec)."""
+    out = []
+    for i in range(n):
+        t = i * step_us + (i * 37) % 250
+        out.append((BASE_TS + t // 1000000, t % 1000000))
+    return out
+
+
+def build_frames(pkts, framer):
+    frames = []
+    for i, p in enumerate(pkts):
+        frames.append(framer(p, p.ip_bytes(0x1000 + i)))
+    return frames
+
+
+def pcap_bytes(frames, linktype, snaplen=262144):
+    out = io.BytesIO()
+    out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+    offsets = []
+    for (sec, usec), f in zip(timestamps(len(frames)), frames):
+        offsets.append(out.tell())
+        out.write(struct.pack("<IIII", sec, usec, len(f), len(f)))
+        out.write(f)
+    return out.getvalue(), offsets
+
+
+def _pad4(b):
+    return b + b"\x00" * ((4 - len(b) % 4) % 4)
+
+
+def _opt(code, val):
+    return struct.pack("<HH", code, len(val)) + _pad4(val)
+
+
+def _block(btype, body):
+    total = 12 + len(body)
+    return struct.pack("<II", btype, total) + body + struct.pack("<I", total)
+
+
+def pcapng_bytes(frames_by_if, linktypes, comment=None):
+    """frames_by_if: list of (ifindex, frame) in capture order."""
+    opts = b""
+    if comment:
+        opts += _opt(1, comment.encode())
+    opts += _opt(4, b"tests/gen_captures.py") + _opt(0, b"")  # shb_userappl, end
+    shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + opts
+    out = _block(0x0A0D0D0A, shb)
+    for i, lt in enumerate(linktypes):
+        ifopts = _opt(2, ("if%d" % i).encode()) + _opt(9, b"\x06") + _opt(0, b"")
+        out += _block(1, struct.pack("<HHI", lt, 0, 262144) + ifopts)
+    for (sec, usec), (ifi, f) in zip(timestamps(len(frames_by_if)), frames_by_if):
+        ts = sec * 1000000 + usec
+        body = struct.pack("<IIIII", ifi, ts >> 32, ts & 0xFFFFFFFF, len(f), len(f))
+        out += _block(6, body + _pad4(f))
+    return out
+
+
+# --------------------------------------------------------------------------
+# Expectations
+# --------------------------------------------------------------------------
+
+class Expect:
+    def __init__(self, case, capture, comment):
+        self.case, self.capture, self.comment = case, capture, comment
+        self.flows = {}   # name -> bytes
+        self.gaps = []    # (name, off, len)
+        self.warn = False
+
+    def flow(self, name, data):
+        assert name not in self.flows, name
+        self.flows[name] = bytes(data)
+
+    def conn(self, c):
+        """Both directions of c, as sent (only non-empty directions)."""
+        for d in (C, S):
+            if c.data[d]:
+                self.flow(c.name(d), c.data[d])
+
+    def text(self):
+        lines = ["# tests/gen_captures.py case %s: %s" % (self.case, self.comment),
+                 "# flow NAME MD5 LENGTH / gap NAME OFFSET LENGTH (see gen_captures.py)",
+                 "capture %s" % self.capture]
+        if self.warn:
+            lines.append("warn")
+        for name in sorted(self.flows):
+            d = self.flows[name]
+            lines.append("flow %s %s %d" % (name, hashlib.md5(d).hexdigest(), len(d)))
+        for name, off, ln in sorted(self.gaps):
+            lines.append("gap %s %d %d" % (name, off, ln))
+        return "\n".join(lines) + "\n"
+
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+def write(outdir, name, blob, exp):
+    with open(os.path.join(outdir, name), "wb") as f:
+        f.write(blob)
+    with open(os.path.join(outdir, exp.case + ".expect"), "w") as f:
+        f.write(exp.text())
+
+
+# Addresses (documentation ranges)
+V4C, V4S = "192.168.1.2", "10.0.0.1"
+V6C, V6S = "2001:db8::1", "2001:db8::2"
+
+
+# --------------------------------------------------------------------------
+# Cases
+# --------------------------------------------------------------------------
+
+def ipv4_http_pcap(rng):
+    # tiny segments first so that data frames, and all pure ACKs, are < 60 bytes
+    c, pk = simple_http_conn(rng, V4C, 1234, V4S, 80, 1000000, 2000000,
+                             req_extra=1800, resp_size=9000,
+                             sizes_c=[1, 2, 3, 5, 600], sizes_s=[4, 1, 1448, 2, 3])
+    frames = build_frames(pk, lambda p, b: frame_ether(p, b, pad=True))
+    assert any(len(f) == 60 for f in frames)
+    return c, pcap_bytes(frames, DLT_EN10MB)[0]
+
+
+@case
+def ipv4_http(outdir):
+    rng = random.Random(1)
+    c, blob = ipv4_http_pcap(rng)
+    e = Expect("ipv4-http", "ipv4-http.pcap",
+               "HTTP/1.1 download over IPv4 Ethernet, short frames padded to 60 bytes")
+    e.conn(c)
+    write(outdir, "ipv4-http.pcap", blob, e)
+
+
+@case
+def gz(outdir):
+    rng = random.Random(1)
+    c, blob = ipv4_http_pcap(rng)
+    bio = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=bio, mtime=0, compresslevel=9) as g:
+        g.write(blob)
+    e = Expect("gz", "gz.pcap.gz", "ipv4-http gzip-compressed (.pcap.gz)")
+    e.conn(c)
+    write(outdir, "gz.pcap.gz", bio.getvalue(), e)
+
+
+@case
+def ipv6_http(outdir):
+    rng = random.Random(2)
+    c, pk = simple_http_conn(rng, V6C, 1234, V6S, 80, 3000000, 4000000,
+                             req_extra=1700, resp_size=9000)
+    e = Expect("ipv6-http", "ipv6-http.pcap", "HTTP/1.1 download over IPv6 Ethernet")
+    e.conn(c)
+    write(outdir, "ipv6-http.pcap",
+          pcap_bytes(build_frames(pk, frame_ether), DLT_EN10MB)[0], e)
+
+
+@case
+def keepalive(outdir):
+    rng = random.Random(3)
+    c = Conn(V4C, 40000, V4S, 8080, 123456, 654321)
+    pk = c.handshake()
+    for i, size in enumerate([3000, 17, 5000, 1460, 2920, 0, 4000]):
+        pk += http_exchange(c, rng, "/obj%d" % i, 200 + 100 * i, size)
+    pk += c.close(first=C)
+    e = Expect("keepalive", "keepalive.pcap",
+               "7 HTTP/1.1 request/response pairs on one connection")
+    e.conn(c)
+    write(outdir, "keepalive.pcap",
+          pcap_bytes(build_frames(pk, frame_ether), DLT_EN10MB)[0], e)
+
+
+@case
+def many_short(outdir):
+    rng = random.Random(4)
+    e = Expect("many-short", "many-short.pcap",
+               "50 short HTTP connections from different client ports")
+    pk = []
+    for i in range(50):
+        c = Conn("172.16.5.%d" % (10 + i % 3), 50000 + 7 * i, "172.16.0.1", 80,
+                 rng.getrandbits(32), rng.getrandbits(32))
+        pk += c.handshake()
+        pk += c.send(C, ("GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % i).encode(), rng)
+        pk += c.send(S, http_response(rng, 20 + 13 * i), rng)
+        pk += c.close()
+        e.conn(c)
+    write(outdir, "many-short.pcap",
+          pcap_bytes(build_frames(pk, frame_ether), DLT_EN10MB)[0], e)
+
+
+@case
+def vlan(outdir):
+    rng = random.Random(5)
+    c, pk = simple_http_conn(rng, V4C, 2345, V4S, 80, 11111, 22222,
+                             req_extra=1200, resp_size=5000, vlan=100)
+    tci = (5 << 13) | 100       # priority 5, VID 100
+    e = Expect("vlan", "vlan.pcap", "one 802.1Q tag, VID 100 with priority 5")
+    e.conn(c)
+    write(outdir, "vlan.pcap",
+          pcap_bytes(build_frames(pk, lambda p, b: frame_ether(p, b, tags=[(0x8100, tci)])),
+                     DLT_EN10MB)[0], e)
+
+
+@case
+def qinq(outdir):
+    rng = random.Random(6)
+    c, pk = simple_http_conn(rng, V4C, 3456, V4S, 80, 33333, 44444,
+                             req_extra=1200, resp_size=5000, vlan=300)
+    tags = [(0x88A8, (3 << 13) | 200), (0x8100, (1 << 13) | 300)]
+    e = Expect("qinq", "qinq.pcap",
+               "802.1ad outer tag VID 200 + 802.1Q inner tag VID 300 (name uses 300)")
+    e.conn(c)
+    write(outdir, "qinq.pcap",
+          pcap_bytes(build_frames(pk, lambda p, b: frame_ether(p, b, tags=tags)),
+                     DLT_EN10MB)[0], e)
+
+
+def two_family_conns(rng, isn_base):
+    c4, pk4 = simple_http_conn(rng, V4C, 4444, V4S, 80, isn_base, isn_base + 100000,
+                               req_extra=900, resp_size=4000)
+    c6, pk6 = simple_http_conn(rng, V6C, 6666, V6S, 443, isn_base + 200000,
+                               isn_base + 300000, req_extra=700, resp_size=3500)
+    return [c4, c6], pk4 + pk6
+
+
+@case
+def sll(outdir):
+    rng = random.Random(7)
+    c, pk = simple_http_conn(rng, V4C, 5555, V4S, 80, 5, 7, req_extra=1000, resp_size=6000)
+    e = Expect("sll", "sll.pcap", "Linux cooked v1 (DLT 113), IPv4 HTTP")
+    e.conn(c)
+    write(outdir, "sll.pcap", pcap_bytes(build_frames(pk, frame_sll), DLT_LINUX_SLL)[0], e)
+
+
+@case
+def sll2(outdir):
+    rng = random.Random(8)
+    conns, pk = two_family_conns(rng, 70000)
+    e = Expect("sll2", "sll2.pcap",
+               "Linux cooked v2 (DLT 276), one IPv4 and one IPv6 HTTP connection")
+    for c in conns:
+        e.conn(c)
+    write(outdir, "sll2.pcap", pcap_bytes(build_frames(pk, frame_sll2), DLT_LINUX_SLL2)[0], e)
+
+
+@case
+def rawip(outdir):
+    rng = random.Random(9)
+    conns, pk = two_family_conns(rng, 90000)
+    e = Expect("rawip", "rawip.pcap", "raw IP (DLT 101), one IPv4 and one IPv6 connection")
+    for c in conns:
+        e.conn(c)
+    write(outdir, "rawip.pcap", pcap_bytes(build_frames(pk, frame_raw), DLT_RAW)[0], e)
+
+
+@case
+def null(outdir):
+    rng = random.Random(10)
+    conns, pk = two_family_conns(rng, 110000)
+    e = Expect("null", "null.pcap",
+               "BSD loopback (DLT 0), little-endian AF 2 (IPv4) and AF 30 (IPv6)")
+    for c in conns:
+        e.conn(c)
+    write(outdir, "null.pcap", pcap_bytes(build_frames(pk, frame_null), DLT_NULL)[0], e)
+
+
+@case
+def pcapng(outdir):
+    rng = random.Random(11)
+    c, pk = simple_http_conn(rng, V4C, 7777, V4S, 80, 77, 88, req_extra=1100, resp_size=7000)
+    frames = build_frames(pk, frame_ether)
+    e = Expect("pcapng", "pcapng.pcapng", "pcapng, one Ethernet interface")
+    e.conn(c)
+    write(outdir, "pcapng.pcapng",
+          pcapng_bytes([(0, f) for f in frames], [DLT_EN10MB],
+                       comment="tcpflow test capture"), e)
+
+
+@case
+def pcapng_multi(outdir):
+    rng = random.Random(12)
+    c1, pk1 = simple_http_conn(rng, V4C, 8888, V4S, 80, 1, 2, req_extra=900, resp_size=5000)
+    c2, pk2 = simple_http_conn(rng, "10.9.9.9", 9999, "10.8.8.8", 80, 3, 4,
+                               req_extra=800, resp_size=4500)
+    f1 = [(0, f) for f in build_frames(pk1, frame_ether)]
+    f2 = [(1, f) for f in build_frames(pk2, frame_raw)]
+    # interleave the two connections
+    merged = []
+    for i in range(max(len(f1), len(f2))):
+        if i < len(f1):
+            merged.append(f1[i])
+        if i < len(f2):
+            merged.append(f2[i])
+    e = Expect("pcapng-multi", "pcapng-multi.pcapng",
+               "pcapng, interface 0 Ethernet + interface 1 raw IP (DLT 101), one connection each")
+    e.conn(c1)
+    e.conn(c2)
+    write(outdir, "pcapng-multi.pcapng", pcapng_bytes(merged, [DLT_EN10MB, DLT_RAW]), e)
+
+
+def ether_case(outdir, name, pk, e):
+    write(outdir, name + ".pcap", pcap_bytes(build_frames(pk, frame_ether), DLT_EN10MB)[0], e)
+
+
+@case
+def reorder(outdir):
+    rng = random.Random(13)
+    c = Conn(V4C, 1111, V4S, 80, 500, 600)
+    pk = c.handshake()
+    req = c.segments(C, http_request(rng, V4S, "/reorder", 3000), rng,
+                     sizes=[700, 500, 900, 300, 800, 100])
+    # client: swap 2nd and 3rd, and deliver the 1st after all others
+    req = req[2:3] + req[1:2] + req[3:] + req[0:1]
+    pk += req + [c.ack(S)]
+    resp = c.segments(S, http_response(rng, 12000), rng,
+                      sizes=[1000, 1448, 200, 1460, 1460, 7, 1460, 900, 1460, 1460])
+    # server: segment 1 arrives after five later ones; 6 and 7 swapped
+    order = [0, 2, 3, 4, 5, 6, 1, 8, 7] + list(range(9, len(resp)))
+    pk += [resp[i] for i in order] + [c.ack(C)]
+    pk += c.close()
+    e = Expect("reorder", "reorder.pcap",
+               "segments out of order in both directions, one after five later ones")
+    e.conn(c)
+    ether_case(outdir, "reorder", pk, e)
+
+
+@case
+def dup(outdir):
+    rng = random.Random(14)
+    c = Conn(V4C, 2222, V4S, 80, 10, 20)
+    pk = c.handshake()
+    req = c.segments(C, http_request(rng, V4S, "/dup", 2500), rng, sizes=[600, 600, 600, 900])
+    pk += [req[0], req[1], req[1], req[2], req[0], req[3], req[3]] + [c.ack(S)]
+    resp = c.segments(S, http_response(rng, 9000), rng,
+                      sizes=[1460, 1000, 1460, 500, 1460, 1460, 1460])
+    # a repacketized retransmission covering segments 1..2 with identical bytes
+    r12 = Pkt(c, S, resp[1].seq, resp[1].ack, "PA", resp[1].payload + resp[2].payload)
+    pk += [resp[0], resp[1], resp[2], resp[1], resp[3], r12, resp[4], resp[2]] + resp[5:] + \
+          [resp[5], resp[-1], c.ack(C)]
+    pk += c.close()
+    e = Expect("dup", "dup.pcap", "identical retransmissions (also repacketized)")
+    e.conn(c)
+    ether_case(outdir, "dup", pk, e)
+
+
+def flip(b):
+    return bytes(x ^ 0x5A for x in b)
+
+
+@case
+def overlap(outdir):
+    rng = random.Random(15)
+    c = Conn(V4C, 3333, V4S, 80, 4000, 9000)
+    pk = c.handshake()
+    req = c.segments(C, http_request(rng, V4S, "/overlap", 2000), rng, sizes=[1000, 1000])
+    # second copy of the tail of segment 0 + head of segment 1, different bytes
+    bogus = Pkt(c, C, req[0].seq + 500, req[0].ack, "PA", flip(req[0].payload[500:] +
+                                                               req[1].payload[:300]))
+    pk += [req[0], req[1], bogus] + req[2:] + [c.ack(S)]
+    body = http_response(rng, 10000)
+    resp = c.segments(S, body, rng, sizes=[1000, 1000, 1000, 1000, 1000, 1000])
+    # (a) in-order data [0,1000), then a copy of [500,2500) whose bytes differ in
+    #     [500,1000) and which is the first copy of [1000,2500) (true bytes there)
+    a = Pkt(c, S, resp[0].seq + 500, resp[0].ack, "PA",
+            flip(body[500:1000]) + body[1000:2500])
+    # (b) out-of-order: [3000,4000) held, a different copy of it, then [2500,3000)
+    b = Pkt(c, S, resp[3].seq, resp[3].ack, "PA", flip(resp[3].payload))
+    tail_2500 = Pkt(c, S, resp[2].seq + 500, resp[2].ack, "PA", body[2500:3000])
+    pk += [resp[0], a, resp[3], b, tail_2500, resp[2], resp[1]] + resp[4:] + [c.ack(C)]
+    pk += c.close()
+    e = Expect("overlap", "overlap.pcap",
+               "retransmissions overlapping with different bytes: the first copy wins")
+    e.conn(c)
+    ether_case(outdir, "overlap", pk, e)
+
+
+@case
+def gap(outdir):
+    rng = random.Random(16)
+    c = Conn(V4C, 4321, V4S, 80, 7000, 8000)
+    pk = c.handshake()
+    pk += c.send(C, http_request(rng, V4S, "/gap", 1500), rng)
+    resp = c.segments(S, http_response(rng, 9000), rng,
+                      sizes=[1460, 1460, 1000, 1460, 1460, 1460])
+    lost = resp[2]
+    off = lost.seq - (c.isn[S] + 1)
+    pk += [p for p in resp if p is not lost] + [c.ack(C)]
+    pk += c.close()
+    e = Expect("gap", "gap.pcap",
+               "one server segment lost and never retransmitted (zeros + a gap record)")
+    data = bytearray(c.data[S])
+    data[off:off + len(lost.payload)] = b"\x00" * len(lost.payload)
+    e.flow(c.name(C), c.data[C])
+    e.flow(c.name(S), data)
+    e.gaps.append((c.name(S), off, len(lost.payload)))
+    ether_case(outdir, "gap", pk, e)
+
+
+@case
+def midstream(outdir):
+    rng = random.Random(17)
+    c = Conn(V4C, 5432, V4S, 80, 100000, 200000)
+    c.handshake()                          # happened before the capture started
+    c.send(C, http_request(rng, V4S, "/one", 300), rng)
+    resp1 = c.segments(S, http_response(rng, 12000), rng,
+                       sizes=[1460] * 3 + [1000, 700, 1460] + [1460] * 6)
+    # capture starts at resp1[5]; resp1[3] and resp1[4] are retransmitted later
+    first_seen = 3
+    pk = resp1[5:8] + [c.ack(C)] + resp1[8:10] + [resp1[4], resp1[3]] + resp1[10:] + [c.ack(C)]
+    c_before = len(c.data[C])
+    pk += c.send(C, http_request(rng, V4S, "/two", 900), rng)
+    pk += c.send(S, http_response(rng, 3000), rng)
+    pk += c.close(first=C)
+    s_start = resp1[first_seen].seq - (c.isn[S] + 1)
+    e = Expect("midstream", "midstream.pcap",
+               "no SYN; capture starts mid-response; earlier segments arrive later")
+    e.flow(c.name(C), c.data[C][c_before:])
+    e.flow(c.name(S), c.data[S][s_start:])
+    ether_case(outdir, "midstream", pk, e)
+
+
+@case
+def reuse(outdir):
+    rng = random.Random(18)
+    e = Expect("reuse", "reuse.pcap",
+               "two connections on one 4-tuple, one after the other (second SYN, new ISN)")
+    c1, pk1 = simple_http_conn(rng, V4C, 6543, V4S, 80, 1000, 2000,
+                               req_extra=600, resp_size=3000)
+    c2, pk2 = simple_http_conn(rng, V4C, 6543, V4S, 80, 3000000000, 4000000000,
+                               req_extra=800, resp_size=4000)
+    c2.counter = 1
+    e.conn(c1)
+    e.conn(c2)
+    ether_case(outdir, "reuse", pk1 + pk2, e)
+
+
+@case
+def reuse_open(outdir):
+    rng = random.Random(19)
+    e = Expect("reuse-open", "reuse-open.pcap",
+               "a new SYN with a different ISN on a 4-tuple still open (no FIN/RST)")
+    c1 = Conn(V4C, 7654, V4S, 80, 1000, 2000)
+    pk = c1.handshake()
+    pk += http_exchange(c1, rng, "/a", 400, 2500)
+    c2, pk2 = simple_http_conn(rng, V4C, 7654, V4S, 80, 50000000, 60000000,
+                               req_extra=500, resp_size=3500)
+    c2.counter = 1
+    e.conn(c1)
+    e.conn(c2)
+    ether_case(outdir, "reuse-open", pk + pk2, e)
+
+
+@case
+def wrap(outdir):
+    rng = random.Random(20)
+    # client: SYN takes the last sequence number, data starts at 0
+    # server: wraps in the middle of the response
+    c, pk = simple_http_conn(rng, V4C, 8765, V4S, 80, 2**32 - 1, 2**32 - 5000,
+                             req_extra=2000, resp_size=11000)
+    e = Expect("wrap", "wrap.pcap",
+               "sequence numbers wrap around 2^32 (client at the SYN, server mid-data)")
+    e.conn(c)
+    ether_case(outdir, "wrap", pk, e)
+
+
+@case
+def tso(outdir):
+    rng = random.Random(21)
+    c = Conn(V4C, 9876, V4S, 80, 300, 400)
+    pk = c.handshake()
+    pk += c.send(C, http_request(rng, V4S, "/tso", 700), rng)
+    resp = c.segments(S, http_response(rng, 30000), rng,
+                      sizes=[1460, 8000, 1460, 9000, 5000, 1460])
+    for p in resp:
+        if len(p.payload) > MSS:
+            p.ip_len_zero = True        # TSO/GSO: IPv4 total length 0
+    pk += resp + [c.ack(C)]
+    pk += c.close()
+    e = Expect("tso", "tso.pcap",
+               "IPv4 total length 0 on large (segmentation offload) packets")
+    e.conn(c)
+    ether_case(outdir, "tso", pk, e)
+
+
+@case
+def truncated(outdir):
+    rng = random.Random(22)
+    c = Conn(V4C, 1357, V4S, 80, 1, 2)
+    pk = c.handshake()
+    pk += c.send(C, http_request(rng, V4S, "/trunc", 1200), rng)
+    pk += c.send(S, http_response(rng, 14000), rng, sizes=[1460] * 10)
+    pk += c.close()
+    frames = build_frames(pk, frame_ether)
+    blob, offsets = pcap_bytes(frames, DLT_EN10MB)
+    # cut in the middle of the 7th server data segment's record
+    sdata = [i for i, p in enumerate(pk) if p.d == S and p.payload]
+    cut_i = sdata[6]
+    cut = offsets[cut_i] + 16 + 700
+    blob = blob[:cut]
+    e = Expect("truncated", "truncated.pcap",
+               "valid capture cut in the middle of a record (7th server data segment)")
+    e.warn = True
+    got = {C: bytearray(), S: bytearray()}
+    for p in pk[:cut_i]:
+        if p.payload:
+            off = (p.seq - c.isn[p.d] - 1) % 2**32
+            assert off == len(got[p.d])        # in order: a prefix
+            got[p.d] += p.payload
+    for d in (C, S):
+        e.flow(c.name(d), got[d])
+    write(outdir, "truncated.pcap", blob, e)
+
+
+def main():
+    outdir = sys.argv[1] if len(sys.argv) > 1 else \
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+    os.makedirs(outdir, exist_ok=True)
+    for fn in CASES:
+        fn(outdir)
+    total = 0
+    for f in sorted(os.listdir(outdir)):
+        p = os.path.join(outdir, f)
+        sz = os.path.getsize(p)
+        total += sz
+        if not f.endswith(".expect") and f != "README.md":
+            assert sz < 100 * 1024, (f, sz)
+    assert total < 1024 * 1024, total
+    print("wrote %d cases to %s (%d bytes)" % (len(CASES), outdir, total))
+
+
+if __name__ == "__main__":
+    main()
