@@ -26,9 +26,6 @@ int decode_packet(struct pkt *p)
 		}
 		return rc;
 	}
-	/* A priority-only tag (VLAN id 0, IEEE 802.1Q) is no VLAN. */
-	if (p->has_vlan && p->vlan == 0)
-		p->has_vlan = 0;
 	rc = ip_decode(p, &l3);   /* ip counts its own outcomes */
 	if (rc == DECODE_OK)
 		tf_stats.tcp_segments++;

@@ -23,10 +23,7 @@
  * first made valid XML 1.0: bytes that are not UTF-8, and characters XML does
  * not allow (controls other than tab, newline, carriage return; surrogates;
  * U+FFFE, U+FFFF), become U+FFFD. */
-/* The autoconf header at the build root (PACKAGE_VERSION). Angle brackets on
- * purpose: "config.h" would find core/config.h (the settings module) first. */
-#include <config.h>
-
+/* PACKAGE_VERSION comes from configure on the compiler command line. */
 #include "report.h"
 #include "ip.h"
 #include "stats.h"
@@ -598,20 +595,20 @@ struct report *report_open(const char *path, int argc, char **argv, char *err, s
 		err[0] = '\0';
 	if (!path || !*path) {
 		if (err)
-			snprintf(err, errlen, "report: no file name given");
+			snprintf(err, errlen, "no report file name given");
 		return NULL;
 	}
 	r = calloc(1, sizeof *r);
 	if (!r) {
 		if (err)
-			snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+			snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return NULL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	r->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (r->fd < 0) {
 		if (err)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s", strerror(errno));
 		goto fail;
 	}
 	out = xmlOutputBufferCreateIO(report_io_write, report_io_close, r, NULL);
@@ -634,7 +631,7 @@ struct report *report_open(const char *path, int argc, char **argv, char *err, s
 
 fail_msg:
 	if (err)
-		snprintf(err, errlen, "%s: %s", path, strerror(r->err ? r->err : EIO));
+		snprintf(err, errlen, "%s", strerror(r->err ? r->err : EIO));
 fail:
 	if (r->w)
 		xmlFreeTextWriter(r->w);   /* closes r->fd */
