@@ -270,7 +270,7 @@ static int ensure_open(struct store *s, struct store_file *f)
 		;
 	int fd = -1;
 	if (f->path) {
-		while ((fd = open(f->path, O_WRONLY | O_CLOEXEC)) < 0 && errno == EMFILE &&
+		while ((fd = open(f->path, O_RDWR | O_CLOEXEC)) < 0 && errno == EMFILE &&
 		       evict_one(s) == 0)
 			;
 		if (fd < 0)
@@ -289,7 +289,7 @@ static int ensure_open(struct store *s, struct store_file *f)
 			snprintf(path, need, "%s/%s", s->cfg.outdir, name);
 			if (strchr(name, '/'))
 				mkdir_parents(path, 0);
-			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 			if (fd < 0 && errno == EMFILE && evict_one(s) == 0) {
 				free(path);
 				cc--;
@@ -485,10 +485,13 @@ int store_shift(struct store *s, struct store_file *f, uint64_t shift)
 		size_t n = pos > CHUNK ? CHUNK : (size_t)pos;
 		pos -= n;
 		ssize_t r = pread(f->fd, tmp, n, (off_t)pos);
-		if (r != (ssize_t)n)
+		if (r != (ssize_t)n) {
 			rc = set_error(s, "cannot read back", f->path, r < 0 ? errno : EIO);
-		else
+			f->failed = 1;
+			tf_stats.write_errors++;
+		} else {
 			rc = write_at(s, f, pos + shift, tmp, n);
+		}
 	}
 	memset(tmp, 0, CHUNK);
 	for (uint64_t z = 0; z < shift && z < old && rc == 0;) {
