@@ -84,7 +84,15 @@ struct capture_filter {
 
 struct capture_input {
 	enum capture_kind kind;
-	gzFile gz;               /* NULL once closed (pcap: by the stdio cookie) */
+	int fd;                  /* the input; -1 once closed (pcap: by the stdio cookie) */
+	int zmode;               /* gzip-compressed: bytes go through inflate */
+	int zinit;               /* 1: zs inflating a member, 2: a member just ended */
+	unsigned zmembers;       /* gzip members finished before the current one */
+	z_stream zs;
+	uint8_t *zin;            /* compressed bytes read, not yet inflated */
+	int zin_eof;
+	uint8_t raw[4];          /* bytes read while sniffing for gzip, handed out first */
+	size_t raw_len, raw_pos;
 	int gz_failed;           /* a read failed: gz_msg says why */
 	int gz_cut;              /* the gzip stream ended before its trailer */
 	char gz_msg[160];
@@ -140,31 +148,142 @@ static void copy_err(char *err, size_t errlen, const char *msg)
 
 /* ---- zlib reads --------------------------------------------------------- */
 
-/* Read up to len bytes; returns the count (0 at the end) or -1. Records why
- * a read failed, and whether a gzip stream stopped short of its trailer. */
+/* One read() of the input: whatever is available, so a pipe that delivers
+ * packets slowly (or stays open) hands them on as they come. */
+static ssize_t raw_read(struct capture_input *in, void *dst, size_t len)
+{
+	if (in->raw_pos < in->raw_len) {
+		size_t n = in->raw_len - in->raw_pos;
+		if (n > len)
+			n = len;
+		memcpy(dst, in->raw + in->raw_pos, n);
+		in->raw_pos += n;
+		return (ssize_t)n;
+	}
+	return read(in->fd, dst, len);
+}
+
+static int read_failed(struct capture_input *in, const char *what)
+{
+	in->gz_failed = 1;
+	snprintf(in->gz_msg, sizeof in->gz_msg, "%s", what);
+	return -1;
+}
+
+/* Read up to len bytes of capture data (inflated when the input is gzip);
+ * returns the count (0 at the end) or -1. Returns as soon as some bytes are
+ * there. Records why a read failed, and whether a gzip stream stopped short
+ * of its trailer. */
 static int gz_read_some(struct capture_input *in, void *dst, size_t len)
 {
-	int errnum = Z_OK;
-	const char *text;
-	unsigned chunk = len > (size_t)(INT_MAX / 2) ? (unsigned)(INT_MAX / 2) : (unsigned)len;
-	int n;
-
-	if (!in->gz || in->gz_failed)
+	if (in->fd < 0 || in->gz_failed)
 		return -1;
-	n = gzread(in->gz, dst, chunk);
-	if (n > 0)
-		return n;
-	text = gzerror(in->gz, &errnum);
-	if (n < 0 || (errnum != Z_OK && errnum != Z_BUF_ERROR)) {
-		in->gz_failed = 1;
-		if (errnum == Z_ERRNO)
-			snprintf(in->gz_msg, sizeof in->gz_msg, "read error: %s", strerror(errno));
-		else
-			snprintf(in->gz_msg, sizeof in->gz_msg, "gzip: %s", text ? text : "read error");
-		return -1;
+	if (len > (size_t)(INT_MAX / 2))
+		len = (size_t)(INT_MAX / 2);
+	if (!in->zmode) {
+		ssize_t n = raw_read(in, dst, len);
+		if (n < 0) {
+			char msg[160];
+			snprintf(msg, sizeof msg, "read error: %s", strerror(errno));
+			return read_failed(in, msg);
+		}
+		return (int)n;
 	}
-	if (errnum == Z_BUF_ERROR)
-		in->gz_cut = 1;
+	in->zs.next_out = dst;
+	in->zs.avail_out = (uInt)len;
+	while (in->zs.avail_out == len) {
+		if (in->zs.avail_in == 0) {
+			if (in->zin_eof) {
+				/* Input ended inside a gzip member: no trailer. */
+				if (in->zinit == 2)
+					return 0;
+				in->gz_cut = 1;
+				return 0;
+			}
+			ssize_t n = raw_read(in, in->zin, CAPTURE_GZ_BUFFER);
+			if (n < 0) {
+				char msg[160];
+				snprintf(msg, sizeof msg, "read error: %s", strerror(errno));
+				return read_failed(in, msg);
+			}
+			if (n == 0) {
+				in->zin_eof = 1;
+				continue;
+			}
+			in->zs.next_in = in->zin;
+			in->zs.avail_in = (uInt)n;
+		}
+		if (in->zinit == 2) {
+			/* A member ended and more bytes follow: another member (RFC 1952 2.2). */
+			if (inflateReset(&in->zs) != Z_OK)
+				return read_failed(in, "gzip: cannot restart");
+			in->zinit = 1;
+			in->zmembers++;
+		}
+		int rc = inflate(&in->zs, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END) {
+			in->zinit = 2;
+		} else if (rc == Z_DATA_ERROR && in->zs.total_out == 0 && in->zmembers) {
+			/* Bytes after the last member that are not gzip: ignored, as gzip(1) does. */
+			in->zinit = 2;
+			in->zin_eof = 1;
+			in->zs.avail_in = 0;
+		} else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			char msg[160];
+			snprintf(msg, sizeof msg, "gzip: %s", in->zs.msg ? in->zs.msg : "data error");
+			return read_failed(in, msg);
+		}
+	}
+	return (int)(len - in->zs.avail_out);
+}
+
+/* Close the input and release the inflate state. */
+static int src_close(struct capture_input *in)
+{
+	int rc = 0;
+	if (in->zinit)
+		inflateEnd(&in->zs);
+	in->zinit = 0;
+	free(in->zin);
+	in->zin = NULL;
+	if (in->fd >= 0)
+		rc = close(in->fd);
+	in->fd = -1;
+	return rc;
+}
+
+/* Start reading fd: a gzip magic (1f 8b, RFC 1952) switches inflate on. */
+static int src_open(struct capture_input *in, int fd)
+{
+	in->fd = fd;
+	while (in->raw_len < 2) {
+		ssize_t n = read(fd, in->raw + in->raw_len, 2 - in->raw_len);
+		if (n < 0) {
+			set_msg(in, "%s", strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		in->raw_len += (size_t)n;
+	}
+	if (in->raw_len == 2 && in->raw[0] == 0x1f && in->raw[1] == 0x8b) {
+		in->zin = malloc(CAPTURE_GZ_BUFFER);
+		if (!in->zin) {
+			set_msg(in, "%s", strerror(ENOMEM));
+			return -1;
+		}
+		memcpy(in->zin, in->raw, 2);
+		in->raw_len = in->raw_pos = 0;
+		memset(&in->zs, 0, sizeof in->zs);
+		if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK) {
+			set_msg(in, "gzip: cannot start decompression");
+			return -1;
+		}
+		in->zinit = 1;
+		in->zmode = 1;
+		in->zs.next_in = in->zin;
+		in->zs.avail_in = 2;
+	}
 	return 0;
 }
 
@@ -195,10 +314,7 @@ static int cookie_close(void *cookie)
 	struct capture_input *in = cookie;
 	int rc = 0;
 
-	if (in->gz) {
-		rc = gzclose(in->gz) == Z_OK ? 0 : -1;
-		in->gz = NULL;
-	}
+	rc = src_close(in);
 	return rc;
 }
 
@@ -732,9 +848,10 @@ static int filter_compile(struct capture_input *in, int dlt, struct bpf_program 
 	}
 	if (pcap_compile(dead, prog, in->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 		if (first)
-			set_msg(in, "bad filter: %s", pcap_geterr(dead));
+			set_msg(in, "bad filter '%s': %s", in->filter, pcap_geterr(dead));
 		else
-			set_msg(in, "bad filter for link type %d: %s", dlt, pcap_geterr(dead));
+			set_msg(in, "bad filter '%s' for link type %d: %s", in->filter, dlt,
+				pcap_geterr(dead));
 		goto out;
 	}
 	rc = 0;
@@ -805,6 +922,7 @@ struct capture_input *capture_open(const char *path, const char *filter,
 		copy_err(err, errlen, strerror(ENOMEM));
 		return NULL;
 	}
+	in->fd = -1;
 	in->first_dlt = -1;
 	if (filter && filter[0]) {
 		in->filter = strdup(filter);
@@ -816,13 +934,8 @@ struct capture_input *capture_open(const char *path, const char *filter,
 	fd = open_fd(path ? path : "-", in);
 	if (fd < 0)
 		goto out;
-	in->gz = gzdopen(fd, "rb");
-	if (!in->gz) {
-		set_msg(in, "%s", strerror(errno ? errno : ENOMEM));
-		close(fd);
+	if (src_open(in, fd) < 0)
 		goto out;
-	}
-	gzbuffer(in->gz, CAPTURE_GZ_BUFFER);
 
 	n = 0;
 	while (n < 4) {
@@ -935,8 +1048,7 @@ void capture_close(struct capture_input *in)
 		pcap_close(in->pc);         /* closes fp, which closes gz */
 	else if (in->fp)
 		fclose(in->fp);             /* closes gz */
-	if (in->gz)
-		gzclose(in->gz);
+	src_close(in);
 	free(in->fp_buf);
 	free(in->buf);
 	free(in->ifs);

@@ -51,8 +51,8 @@ struct report_flow {
  * metacharacters single-quoted exactly as Python's shlex.join does).
  * <configuration> is written lazily, before the first fileobject, warning,
  * source noted after it, element or report_close, so settings may be added
- * after report_open. Returns NULL with a one-line reason in err
- * ("PATH: strerror") on failure. */
+ * after report_open. Returns NULL on failure with the reason in err: one
+ * line, strerror text without the path (the caller prints "PATH: reason"). */
 struct report *report_open(const char *path, int argc, char **argv,
 			   char *err, size_t errlen);
 

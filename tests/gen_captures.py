@@ -13,13 +13,18 @@ NAME.pcap.gz) and NAME.expect. The expectation is computed here, from the
 application bytes the generator put into each direction, never from any
 tcpflow output. Format of NAME.expect (one record per line, '#' comments):
 
-    capture FILE                      capture file name, relative to tests/data
+    capture FILE...                   capture file name(s), relative to tests/data;
+                                      several: give each with -r, in this order
     flow NAME MD5 LENGTH              a flow file NAME (SPEC section 4 default
                                       template) must exist with this MD5 and size
     gap NAME OFFSET LENGTH            a hole in flow NAME that is never filled
                                       (zeros in the file, a gap in the report)
     warn                              tcpflow must print a warning on stderr
-                                      (truncated input) and still exit 0
+                                      naming the capture (truncated input) and
+                                      still exit 0
+    mtime SECONDS                     every flow file's modification time, in
+                                      whole seconds (the flow's first packet
+                                      time; every case lasts less than 1 s)
 
 The flows listed are all the flow files the capture can produce: a run must
 create these and no others (apart from report.xml).
@@ -277,6 +282,7 @@ def timestamps(n, step_us=700):
     for i in range(n):
         t = i * step_us + (i * 37) % 250
         out.append((BASE_TS + t // 1000000, t % 1000000))
+    assert not out or out[-1][0] == BASE_TS, "a case must last less than 1 s (mtime)"
     return out
 
 
@@ -356,6 +362,7 @@ class Expect:
                  "capture %s" % self.capture]
         if self.warn:
             lines.append("warn")
+        lines.append("mtime %d" % BASE_TS)
         for name in sorted(self.flows):
             d = self.flows[name]
             lines.append("flow %s %s %d" % (name, hashlib.md5(d).hexdigest(), len(d)))
@@ -787,12 +794,43 @@ def truncated(outdir):
     write(outdir, "truncated.pcap", blob, e)
 
 
+@case
+def split(outdir):
+    rng = random.Random(23)
+    c, pk = simple_http_conn(rng, V4C, 2468, V4S, 80, 424242, 242424,
+                             req_extra=1500, resp_size=8000)
+    frames = build_frames(pk, frame_ether)
+    # cut in the middle of the response: one connection across two files
+    cut = [i for i, p in enumerate(pk) if p.d == S and p.payload][3]
+    hdr = 24
+    blob, offsets = pcap_bytes(frames, DLT_EN10MB)
+    part1 = blob[:offsets[cut]]
+    part2 = blob[:hdr] + blob[offsets[cut]:]
+    e = Expect("split", "split-1.pcap split-2.pcap",
+               "one connection split across two files (-r twice, one flow table)")
+    e.conn(c)
+    with open(os.path.join(outdir, "split-1.pcap"), "wb") as f:
+        f.write(part1)
+    write(outdir, "split-2.pcap", part2, e)
+
+
+def linktype_user0(outdir):
+    """Not a case (no .expect): DLT 147 (USER0), a link type tcpflow does
+    not decode; each frame is a 4-byte header then an IPv4/TCP packet."""
+    rng = random.Random(24)
+    c, pk = simple_http_conn(rng, V4C, 1122, V4S, 80, 1, 2, req_extra=100, resp_size=500)
+    blob = pcap_bytes(build_frames(pk, lambda p, b: b"\xde\xad\xbe\xef" + b), 147)[0]
+    with open(os.path.join(outdir, "linktype-147.pcap"), "wb") as f:
+        f.write(blob)
+
+
 def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else \
         os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
     os.makedirs(outdir, exist_ok=True)
     for fn in CASES:
         fn(outdir)
+    linktype_user0(outdir)
     total = 0
     for f in sorted(os.listdir(outdir)):
         p = os.path.join(outdir, f)

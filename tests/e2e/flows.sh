@@ -1,2 +1,100 @@
-#!/bin/sh
-exit 77
+#!/bin/bash
+# End-to-end: flow files (names and bytes) for every generated capture in
+# tests/data (NAME.expect, made by tests/gen_captures.py), for several inputs
+# in one run, stdin, -l, a BPF filter, and for a few corpus captures checked
+# against tshark's reassembly.
+. "$(dirname "$0")/lib.sh"
+tf_tmpdir
+cd "$TMP" || exit 99
+
+# 1. every generated case
+n=0
+for exp in "$DATA"/*.expect; do
+	[ -f "$exp" ] || continue
+	n=$((n + 1))
+	run_expect "$(basename "$exp" .expect)" "$exp"
+done
+if [ "$n" -eq 0 ]; then
+	fail "generated cases present" "tests/data/*.expect" "none in $DATA"
+fi
+
+# 2. two different captures in one run: the flows of both
+run_tf two-files -o "$TMP/two-files" -r "$DATA/ipv4-http.pcap" -r "$DATA/ipv6-http.pcap"
+check_eq "two -r: exit status" 0 "$RC"
+check_flows "two -r" "$TMP/two-files" "$DATA/ipv4-http.expect" "$DATA/ipv6-http.expect"
+
+# 3. stdin
+RUN_STDIN="$DATA/keepalive.pcap" run_tf stdin -o "$TMP/stdin" -r -
+check_eq "-r - (stdin): exit status" 0 "$RC"
+check_flows "-r - (stdin)" "$TMP/stdin" "$DATA/keepalive.expect"
+
+# stdin and a file in one run
+RUN_STDIN="$DATA/vlan.pcap" run_tf stdin-and-file -o "$TMP/stdin2" -r "$DATA/sll.pcap" -r -
+check_eq "-r FILE -r -: exit status" 0 "$RC"
+check_flows "-r FILE -r -" "$TMP/stdin2" "$DATA/sll.expect" "$DATA/vlan.expect"
+
+# 4. -l: the remaining words are input files (one connection across both)
+run_tf dash-l -o "$TMP/dash-l" -l "$DATA/split-1.pcap" "$DATA/split-2.pcap"
+check_eq "-l FILE FILE: exit status" 0 "$RC"
+check_flows "-l FILE FILE" "$TMP/dash-l" "$DATA/split.expect"
+
+# 5. trailing BPF expression
+# rawip.pcap: an IPv4 connection to port 80 and an IPv6 one to port 443
+grep -v '\.00443' "$DATA/rawip.expect" >"$TMP/rawip-port80.expect"
+run_tf bpf-port -o "$TMP/bpf-port" -r "$DATA/rawip.pcap" port 80
+check_eq "BPF 'port 80': exit status" 0 "$RC"
+check_flows "BPF 'port 80' (DLT_RAW)" "$TMP/bpf-port" "$TMP/rawip-port80.expect"
+# many-short.pcap: 50 connections from three clients; keep one client
+awk '$1 != "flow" || $2 ~ /172\.016\.005\.010\./' "$DATA/many-short.expect" >"$TMP/many-host.expect"
+run_tf bpf-host -o "$TMP/bpf-host" -r "$DATA/many-short.pcap" host 172.16.5.10 and tcp
+check_eq "BPF 'host 172.16.5.10 and tcp': exit status" 0 "$RC"
+check_flows "BPF 'host 172.16.5.10 and tcp'" "$TMP/bpf-host" "$TMP/many-host.expect"
+# other link types: the filter is compiled for the input's link type
+grep -v '\.00443' "$DATA/sll2.expect" >"$TMP/sll2-port80.expect"
+run_tf bpf-sll2 -o "$TMP/bpf-sll2" -r "$DATA/sll2.pcap" tcp port 80
+check_eq "BPF 'tcp port 80' on LINUX_SLL2: exit status" 0 "$RC"
+check_flows "BPF 'tcp port 80' (DLT_LINUX_SLL2)" "$TMP/bpf-sll2" "$TMP/sll2-port80.expect"
+# (not 'ip6': libpcap's DLT_NULL filters only know the host's AF_INET6 value)
+grep -v '\.00443' "$DATA/null.expect" >"$TMP/null-port80.expect"
+run_tf bpf-null -o "$TMP/bpf-null" -r "$DATA/null.pcap" tcp port 80
+check_eq "BPF 'tcp port 80' on DLT_NULL: exit status" 0 "$RC"
+check_flows "BPF 'tcp port 80' (DLT_NULL)" "$TMP/bpf-null" "$TMP/null-port80.expect"
+
+# 6. -o creates missing parents (1.6 does not)
+run_tf outdir-parents -o "$TMP/a/b/c" -r "$DATA/pcapng.pcapng"
+check_eq "-o with missing parents: exit status" 0 "$RC"
+check_flows "-o a/b/c" "$TMP/a/b/c" "$DATA/pcapng.expect"
+
+# 7. corpus captures against tshark's reassembly
+corpus_case() {
+	local rel=$1 label ref
+	label="corpus $rel"
+	if [ ! -f "$CORPUS/$rel" ]; then
+		note "$label: not in the corpus, skipped"
+		return
+	fi
+	ref="$TMP/ref.$(basename "$rel")"
+	if ! tshark_flows "$CORPUS/$rel" "$ref" >/dev/null || [ -z "$(ls "$ref")" ]; then
+		note "$label: tshark gave no streams, skipped"
+		return
+	fi
+	run_tf "corpus" -o "$TMP/out.$(basename "$rel")" -r "$CORPUS/$rel"
+	check_eq "$label: exit status" 0 "$RC"
+	[ "$RC" -eq 0 ] || show_stderr
+	check_against_dir "$label" "$TMP/out.$(basename "$rel")" "$ref"
+}
+if [ -z "${CORPUS:-}" ] || [ ! -d "$CORPUS" ]; then
+	note "corpus not found (CORPUS=${CORPUS:-unset}): corpus comparisons skipped"
+elif ! have_tshark; then
+	note "tshark or python3 not available: corpus comparisons skipped"
+else
+	corpus_case vlan/zeek-http-qinq-0.pcap
+	corpus_case vlan/zeek-http-vlan-0.pcap
+	corpus_case sll/suricata-decode-sll2-02.pcap
+	corpus_case sll/pcapplusplus-sll.pcap
+	corpus_case pcapng/pcapplusplus-many_interfaces-1.pcapng
+	corpus_case ipv6/suricata-http-ipv6.pcap
+	corpus_case http-chunked/zeek-http-variant-01-chunk_2pow64_overflow.pcap
+fi
+
+tf_finish

@@ -160,6 +160,31 @@ check_flows() {
 	if [ "$bad" -eq 0 ]; then
 		ok "$label: all $nexp flow files with the expected names and contents, nothing else"
 	fi
+	check_mtimes "$label" "$out" "$@"
+}
+
+# check_mtimes LABEL OUTDIR EXPECTFILE...: "mtime SECONDS" lines: each
+# expected flow file that exists has that modification time (whole seconds)
+check_mtimes() {
+	local label=$1 out=$2 exp want name md5 len got bad=0 n=0
+	shift 2
+	for exp in "$@"; do
+		want=$(awk '$1 == "mtime" { print $2 }' "$exp")
+		[ -n "$want" ] || continue
+		while read -r name md5 len; do
+			[ -f "$out/$name" ] || continue
+			n=$((n + 1))
+			got=$(stat -c %Y "$out/$name")
+			if [ "$got" != "$want" ]; then
+				fail "$label: modification time of $name is the first packet's" 					"$want ($(date -u -d "@$want" +%FT%TZ))" "$got ($(date -u -d "@$got" +%FT%TZ))"
+				bad=1
+				break
+			fi
+		done < <(expect_flows "$exp")
+	done
+	if [ "$bad" -eq 0 ] && [ "$n" -gt 0 ]; then
+		ok "$label: flow file times are the first packet times"
+	fi
 }
 
 # xpath FILE EXPR: evaluate an XPath expression with xmllint, print the result
@@ -209,9 +234,15 @@ run_expect() {
 		args+=(-r "$DATA/$c")
 	done
 	run_tf "$label" -o "$TMP/$label" "${args[@]}" "$@"
-	if [ "$RC" -ne 0 ]; then
-		fail "$label: exit status" 0 "$RC"
-		show_stderr
+	check_eq "$label: exit status" 0 "$RC"
+	[ "$RC" -eq 0 ] || show_stderr
+	if grep -q '^warn' "$exp"; then
+		if grep -qF "$(expect_captures "$exp" | head -n 1)" "$RUN_ERR"; then
+			ok "$label: a warning on stderr names the capture"
+		else
+			fail "$label: a warning on stderr names the capture" \
+				"a line containing '$(expect_captures "$exp" | head -n 1)'" "'$(head -n 3 "$RUN_ERR" | tr '\n' '|')'"
+		fi
 	fi
 	check_flows "$label" "$TMP/$label" "$exp"
 	check_gaps "$label" "$TMP/$label/report.xml" "$exp"

@@ -350,14 +350,13 @@ START_TEST(unwritable_path)
 
 	r = report_open("/nonexistent-dir-for-test/sub/report.xml", 1, argv, err, sizeof err);
 	ck_assert_ptr_null(r);
-	ck_assert_ptr_nonnull(strstr(err, "/nonexistent-dir-for-test/sub/report.xml"));
-	ck_assert_ptr_nonnull(strstr(err, strerror(ENOENT)));
+	ck_assert_str_eq(err, strerror(ENOENT));
 	ck_assert_ptr_null(strchr(err, '\n'));
 
 	err[0] = '\0';
 	r = report_open(tmpdir, 1, argv, err, sizeof err);   /* a directory */
 	ck_assert_ptr_null(r);
-	ck_assert_ptr_nonnull(strstr(err, strerror(EISDIR)));
+	ck_assert_str_eq(err, strerror(EISDIR));
 }
 END_TEST
 
@@ -564,7 +563,7 @@ START_TEST(write_errors_are_reported)
 	if (access("/dev/full", W_OK) == 0) {
 		r = report_open("/dev/full", 1, argv, err, sizeof err);
 		ck_assert_ptr_null(r);
-		ck_assert_ptr_nonnull(strstr(err, strerror(ENOSPC)));
+		ck_assert_str_eq(err, strerror(ENOSPC));
 	}
 
 	/* a file size limit makes later writes fail with EFBIG */
