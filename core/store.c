@@ -450,6 +450,19 @@ int store_write(struct store *s, struct store_file *f, uint64_t off,
 	return 0;
 }
 
+int store_read(struct store *s, struct store_file *f, uint64_t off, uint8_t *dst, uint32_t len)
+{
+	if (s->cfg.no_files || f->failed || off + len > f->size)
+		return -1;
+	if (f->buf_len && off >= f->buf_off && off + len <= f->buf_off + f->buf_len) {
+		memcpy(dst, f->buf + (off - f->buf_off), len);
+		return 0;
+	}
+	if (!f->path || flush(s, f) < 0 || ensure_open(s, f) < 0)
+		return -1;
+	return pread(f->fd, dst, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+}
+
 void store_extend(struct store_file *f, uint64_t size)
 {
 	if (size > f->size)

@@ -67,6 +67,11 @@ int store_write(struct store *s, struct store_file *f, uint64_t off,
  * belongs in front arrived late) and zero the freed front. 0 or -errno. */
 int store_shift(struct store *s, struct store_file *f, uint64_t shift);
 
+/* Copy len stored bytes at off into dst, from the write buffer or the file,
+ * so a retransmission can be compared with what was kept. 0, or -1 when
+ * they are not available (no files, not yet stored, read error). */
+int store_read(struct store *s, struct store_file *f, uint64_t off, uint8_t *dst, uint32_t len);
+
 /* Make the file at least size bytes long (a trailing hole). */
 void store_extend(struct store_file *f, uint64_t size);
 

@@ -99,40 +99,69 @@ static void deliver(struct tcp_ctx *t, struct conn *c, int dir,
 		t->ev.data(t->ev.arg, c, dir, off, data, len);
 }
 
+/* Compare a retransmission with the bytes kept (first copy wins). */
+static void check_retransmission(struct tcp_ctx *t, struct tcp_flow *f, uint64_t off,
+				 const uint8_t *data, uint64_t len)
+{
+	static uint8_t kept[1 << 16];
+	tf_stats.retransmitted_bytes += len;
+	if (t->cfg.max_bytes && off + len > t->cfg.max_bytes)
+		len = off < t->cfg.max_bytes ? t->cfg.max_bytes - off : 0;
+	while (len) {
+		uint32_t n = len > sizeof kept ? (uint32_t)sizeof kept : (uint32_t)len;
+		if (store_read(t->store, &f->file, off, kept, n) < 0)
+			return;
+		if (memcmp(kept, data, n) != 0) {
+			f->violations++;
+			tf_stats.overlap_conflicts++;
+			return;
+		}
+		off += n;
+		data += n;
+		len -= n;
+	}
+}
+
 /* Bytes that land before the frontier: they fill holes where there are
- * holes; elsewhere they are retransmissions (first copy kept). */
+ * holes; elsewhere they are retransmissions of bytes already kept. */
 static void place_behind(struct tcp_ctx *t, struct tcp_flow *f, uint64_t off,
 			 const uint8_t *data, uint64_t len)
 {
 	uint64_t end = off + len;
-	uint64_t filled = 0;
-	for (uint32_t i = 0; i < f->nholes && off < end; i++) {
+	uint64_t pos = off;
+	for (uint32_t i = 0; i < f->nholes && pos < end; i++) {
 		struct tcp_hole *h = &f->holes[i];
 		uint64_t hs = h->off, he = h->off + h->len;
-		if (he <= off || hs >= end)
+		if (he <= pos)
 			continue;
-		uint64_t s = off > hs ? off : hs;
+		if (hs >= end)
+			break;
+		if (pos < hs) {
+			check_retransmission(t, f, pos, data + (pos - off), hs - pos);
+			pos = hs;
+		}
 		uint64_t e = end < he ? end : he;
-		put_bytes(t, f, s, data + (s - off), (uint32_t)(e - s));
-		filled += e - s;
-		tf_stats.gap_bytes -= e - s;
-		if (s == hs && e == he) {
+		put_bytes(t, f, pos, data + (pos - off), (uint32_t)(e - pos));
+		tf_stats.gap_bytes -= e - pos;
+		if (pos == hs && e == he) {
 			memmove(h, h + 1, (f->nholes - i - 1) * sizeof *h);
 			f->nholes--;
 			tf_stats.gaps--;
 			i--;
-		} else if (s == hs) {
+		} else if (pos == hs) {
 			h->off = e;
 			h->len = he - e;
 		} else if (e == he) {
-			h->len = s - hs;
+			h->len = pos - hs;
 		} else {
-			h->len = s - hs;
+			h->len = pos - hs;
 			hole_add(f, e, he - e);
 			tf_stats.gaps++;
 		}
+		pos = e;
 	}
-	tf_stats.retransmitted_bytes += len - filled;
+	if (pos < end)
+		check_retransmission(t, f, pos, data + (pos - off), end - pos);
 }
 
 /* ---- out-of-order queue -------------------------------------------------- */
