@@ -820,7 +820,7 @@ def linktype_user0(outdir):
     rng = random.Random(24)
     c, pk = simple_http_conn(rng, V4C, 1122, V4S, 80, 1, 2, req_extra=100, resp_size=500)
     blob = pcap_bytes(build_frames(pk, lambda p, b: b"\xde\xad\xbe\xef" + b), 147)[0]
-    with open(os.path.join(outdir, "linktype-147.pcap"), "wb") as f:
+    with open(os.path.join(outdir, "unknown-linktype.pcap"), "wb") as f:
         f.write(blob)
 
 

@@ -110,7 +110,7 @@ fi
 
 # 7. an unknown link type is reported once (number) and the file skipped;
 # the other inputs go on
-run_tf unknown-dlt -o "$TMP/o7" -r "$DATA/linktype-147.pcap" -r "$DATA/ipv4-http.pcap"
+run_tf unknown-dlt -o "$TMP/o7" -r "$DATA/unknown-linktype.pcap" -r "$DATA/ipv4-http.pcap"
 n147=$(grep -c '147' "$RUN_ERR")
 check_eq "unknown link type 147: reported once on stderr" 1 "$n147"
 [ "$n147" = 1 ] || show_stderr

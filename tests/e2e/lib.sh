@@ -192,8 +192,10 @@ xpath() {
 	xmllint --xpath "$2" "$1" 2>/dev/null
 }
 
-# XPath pieces that ignore namespaces
+# XPath pieces that ignore namespaces (used by the scripts that source this)
+# shellcheck disable=SC2034
 X_DFXML="/*[local-name()='dfxml']"
+# shellcheck disable=SC2034
 X_FO="*[local-name()='fileobject']"
 
 # xp_fileobject NAME: XPath of the fileobject whose filename ends with NAME

@@ -17,7 +17,7 @@ fileobject_names() {
 	local n i
 	n=$(xpath "$1" "count($X_DFXML/$X_FO)")
 	for i in $(seq 1 "${n:-0}"); do
-		basename "$(xpath "$1" "string($X_DFXML/$X_FO[$i]/*[local-name()='filename'])")"
+		basename "$(xpath "$1" "string($X_DFXML/${X_FO}[$i]/*[local-name()='filename'])")"
 	done
 }
 
@@ -43,8 +43,8 @@ check_report() {
 	check_eq "$label: fileobjects directly under <dfxml> = all fileobjects" "$nall" "$nfo"
 	check_eq "$label: one fileobject per flow file" "$nfiles" "$nfo"
 	for i in $(seq 1 "${nfo:-0}"); do
-		fn=$(xpath "$rep" "string($X_DFXML/$X_FO[$i]/*[local-name()='filename'])")
-		fsz=$(xpath "$rep" "string($X_DFXML/$X_FO[$i]/*[local-name()='filesize'])")
+		fn=$(xpath "$rep" "string($X_DFXML/${X_FO}[$i]/*[local-name()='filename'])")
+		fsz=$(xpath "$rep" "string($X_DFXML/${X_FO}[$i]/*[local-name()='filesize'])")
 		# the filename is a path as written (relative to the cwd, or absolute)
 		path=$fn
 		[ -f "$path" ] || path="$out/$(basename "$fn")"
@@ -77,7 +77,7 @@ rep="$TMP/out/report.xml"
 bad=0
 nfo=$(xpath "$rep" "count($X_DFXML/$X_FO)")
 for i in $(seq 1 "${nfo:-0}"); do
-	base="$X_DFXML/$X_FO[$i]"
+	base="$X_DFXML/${X_FO}[$i]"
 	fn=$(basename "$(xpath "$rep" "string($base/*[local-name()='filename'])")")
 	tf="$base/*[local-name()='tcpflow']"
 	src=$(xpath "$rep" "string($tf/@src_ipn)")
