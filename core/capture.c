@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pcap.h>
@@ -67,7 +69,7 @@
 
 #define USEC_PER_SEC 1000000u
 
-enum capture_kind { CAPTURE_PCAP, CAPTURE_PCAPNG };
+enum capture_kind { CAPTURE_PCAP, CAPTURE_PCAPNG, CAPTURE_LIVE };
 
 struct ng_iface {
 	int dlt;
@@ -126,6 +128,15 @@ struct capture_input {
 
 	int done;                /* 0 reading, 1 clean end, -1 failed */
 	char msg[320];           /* why it failed */
+
+	/* progress: bytes read from the file, its size */
+	uint64_t raw_bytes;
+	uint64_t file_size;
+
+	/* live */
+	char *device;
+	int live_fd;             /* pollable descriptor, -1 if none */
+	int poll_ms;
 };
 
 static void set_msg(struct capture_input *in, const char *fmt, ...)
@@ -160,7 +171,10 @@ static ssize_t raw_read(struct capture_input *in, void *dst, size_t len)
 		in->raw_pos += n;
 		return (ssize_t)n;
 	}
-	return read(in->fd, dst, len);
+	ssize_t n = read(in->fd, dst, len);
+	if (n > 0)
+		in->raw_bytes += (uint64_t)n;
+	return n;
 }
 
 static int read_failed(struct capture_input *in, const char *what)
@@ -907,6 +921,8 @@ static int open_fd(const char *path, struct capture_input *in)
 		close(fd);
 		return -1;
 	}
+	if (S_ISREG(st.st_mode))
+		in->file_size = (uint64_t)st.st_size;
 	return fd;
 }
 
@@ -923,6 +939,7 @@ struct capture_input *capture_open(const char *path, const char *filter,
 		return NULL;
 	}
 	in->fd = -1;
+	in->live_fd = -1;
 	in->first_dlt = -1;
 	if (filter && filter[0]) {
 		in->filter = strdup(filter);
@@ -987,6 +1004,8 @@ out:
 	return in;
 }
 
+static int live_next(struct capture_input *in, struct pkt *p);
+
 int capture_next(struct capture_input *in, struct pkt *p, char *err, size_t errlen)
 {
 	int r;
@@ -995,6 +1014,15 @@ int capture_next(struct capture_input *in, struct pkt *p, char *err, size_t errl
 		if (in->done < 0)
 			copy_err(err, errlen, in->msg);
 		return in->done < 0 ? -1 : 0;
+	}
+	if (in->kind == CAPTURE_LIVE) {
+		r = live_next(in, p);
+		if (r == 0 || r == -1) {
+			in->done = r < 0 ? -1 : 1;
+			if (r < 0)
+				copy_err(err, errlen, in->msg);
+		}
+		return r;
 	}
 	for (;;) {
 		const struct bpf_program *prog;
@@ -1030,6 +1058,286 @@ int capture_next(struct capture_input *in, struct pkt *p, char *err, size_t errl
 	return r < 0 ? -1 : 0;
 }
 
+/* ---- live capture ---------------------------------------------------------- */
+
+struct capture_input *capture_open_live(const char *device, const struct capture_live_opts *o,
+					const char *filter, char *err, size_t errlen)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct capture_input *in = calloc(1, sizeof *in);
+	pcap_if_t *all = NULL;
+	int ok = 0, rc;
+
+	if (!in) {
+		copy_err(err, errlen, strerror(ENOMEM));
+		return NULL;
+	}
+	in->kind = CAPTURE_LIVE;
+	in->fd = -1;
+	in->live_fd = -1;
+	in->first_dlt = -1;
+	in->poll_ms = o && o->poll_ms > 0 ? o->poll_ms : 250;
+	errbuf[0] = '\0';
+	if (!device) {
+		/* The first device libpcap lists, as tcpdump picks it. */
+		if (pcap_findalldevs(&all, errbuf) != 0) {
+			set_msg(in, "cannot list capture devices: %s", errbuf);
+			goto out;
+		}
+		if (!all) {
+			set_msg(in, "no capture device found (are you allowed to capture?)");
+			goto out;
+		}
+		device = all->name;
+	}
+	in->device = strdup(device);
+	if (!in->device) {
+		set_msg(in, "%s", strerror(ENOMEM));
+		goto out;
+	}
+	in->pc = pcap_create(in->device, errbuf);
+	if (!in->pc) {
+		set_msg(in, "%s: %s", in->device, errbuf);
+		goto out;
+	}
+	pcap_set_snaplen(in->pc, o && o->snaplen > 0 ? o->snaplen : CAPTURE_DEAD_SNAPLEN);
+	pcap_set_promisc(in->pc, o ? o->promisc : 1);
+	pcap_set_timeout(in->pc, o && o->buffer_timeout > 0 ? o->buffer_timeout : 10);
+	rc = pcap_activate(in->pc);
+	if (rc < 0) {
+		/* pcap_geterr says more than the status text for most errors */
+		const char *why = pcap_geterr(in->pc);
+		set_msg(in, "%s: %s", in->device,
+			why && why[0] ? why : pcap_statustostr(rc));
+		goto out;
+	}
+	in->first_dlt = pcap_datalink(in->pc);
+	if (filter && filter[0]) {
+		struct bpf_program prog;
+
+		if (pcap_compile(in->pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+			set_msg(in, "bad filter '%s': %s", filter, pcap_geterr(in->pc));
+			goto out;
+		}
+		rc = pcap_setfilter(in->pc, &prog);
+		pcap_freecode(&prog);
+		if (rc != 0) {
+			set_msg(in, "%s: cannot set the filter: %s", in->device, pcap_geterr(in->pc));
+			goto out;
+		}
+	}
+	/* Non-blocking reads and our own poll(): a signal or the poll timeout
+	 * returns control, whatever the platform does with the read timeout. */
+	if (pcap_setnonblock(in->pc, 1, errbuf) != 0) {
+		set_msg(in, "%s: %s", in->device, errbuf);
+		goto out;
+	}
+	in->live_fd = pcap_get_selectable_fd(in->pc);
+	ok = 1;
+out:
+	if (all)
+		pcap_freealldevs(all);
+	if (!ok) {
+		copy_err(err, errlen, in->msg);
+		capture_close(in);
+		return NULL;
+	}
+	return in;
+}
+
+/* 1 packet, 2 nothing yet, 0 end (pcap_breakloop), -1 error (in->msg). */
+static int live_next(struct capture_input *in, struct pkt *p)
+{
+	for (;;) {
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		int r = pcap_next_ex(in->pc, &h, &data);
+
+		if (r == 1) {
+			pcap_ts(h, p);
+			p->caplen = h->caplen;
+			p->wirelen = h->len;
+			p->frame = data;
+			p->dlt = in->first_dlt;
+			return 1;
+		}
+		if (r == PCAP_ERROR_BREAK)
+			return 0;
+		if (r < 0) {
+			set_msg(in, "%s: %s", in->device, pcap_geterr(in->pc));
+			return -1;
+		}
+		if (in->live_fd < 0) {
+			/* No pollable descriptor: a short sleep instead. */
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+			return 2;
+		}
+		struct pollfd pfd = { .fd = in->live_fd, .events = POLLIN };
+		int pr = poll(&pfd, 1, in->poll_ms);
+		if (pr < 0 && errno != EINTR) {
+			set_msg(in, "%s: poll: %s", in->device, strerror(errno));
+			return -1;
+		}
+		if (pr <= 0)
+			return 2;   /* timeout or a signal: let the caller look */
+	}
+}
+
+const char *capture_device(const struct capture_input *in)
+{
+	return in->kind == CAPTURE_LIVE ? in->device : NULL;
+}
+
+unsigned long capture_dropped(const struct capture_input *in)
+{
+	struct pcap_stat st;
+
+	if (in->kind != CAPTURE_LIVE || !in->pc || pcap_stats(in->pc, &st) != 0)
+		return 0;
+	return (unsigned long)st.ps_drop + (unsigned long)st.ps_ifdrop;
+}
+
+uint64_t capture_position(const struct capture_input *in)
+{
+	return in->raw_bytes;
+}
+
+uint64_t capture_size(const struct capture_input *in)
+{
+	return in->file_size;
+}
+
+/* ---- writing pcap files ---------------------------------------------------- */
+
+int capture_dlt_to_linktype(int dlt)
+{
+	/* The inverse of linktype_to_dlt: only these numbers differ. */
+	switch (dlt) {
+	case DLT_ATM_RFC1483: return 100;
+	case DLT_RAW: return 101;
+	case DLT_SLIP_BSDOS: return 102;
+	case DLT_PPP_BSDOS: return 103;
+#ifdef DLT_LOOP
+	case DLT_LOOP: return 108;
+#endif
+#ifdef DLT_ENC
+	case DLT_ENC: return 109;
+#endif
+#ifdef DLT_PFSYNC
+	case DLT_PFSYNC: return 246;
+#endif
+#ifdef DLT_PKTAP
+	case DLT_PKTAP: return 258;
+#endif
+	default: return dlt;
+	}
+}
+
+void capture_pcap_header(uint8_t out[CAPTURE_PCAP_HEADER_LEN], int dlt, uint32_t snaplen)
+{
+	uint32_t magic = 0xA1B2C3D4u, zero = 0, lt = (uint32_t)capture_dlt_to_linktype(dlt);
+	uint16_t major = 2, minor = 4;
+
+	memcpy(out, &magic, 4);
+	memcpy(out + 4, &major, 2);
+	memcpy(out + 6, &minor, 2);
+	memcpy(out + 8, &zero, 4);          /* thiszone */
+	memcpy(out + 12, &zero, 4);         /* sigfigs */
+	memcpy(out + 16, &snaplen, 4);
+	memcpy(out + 20, &lt, 4);
+}
+
+void capture_pcap_record(uint8_t out[CAPTURE_PCAP_RECORD_LEN], int64_t sec, uint32_t usec,
+			 uint32_t caplen, uint32_t wirelen)
+{
+	uint32_t s = (uint32_t)sec;         /* pcap seconds are 32 bits */
+
+	memcpy(out, &s, 4);
+	memcpy(out + 4, &usec, 4);
+	memcpy(out + 8, &caplen, 4);
+	memcpy(out + 12, &wirelen, 4);
+}
+
+struct capture_writer {
+	FILE *fp;
+	int dlt;
+	int failed;
+	int err;
+};
+
+struct capture_writer *capture_writer_open(const char *path, int dlt, char *err, size_t errlen)
+{
+	uint8_t hdr[CAPTURE_PCAP_HEADER_LEN];
+	struct capture_writer *w = calloc(1, sizeof *w);
+
+	if (!w) {
+		copy_err(err, errlen, strerror(ENOMEM));
+		return NULL;
+	}
+	w->dlt = dlt;
+	w->fp = strcmp(path, "-") ? fopen(path, "wbe") : stdout;
+	if (!w->fp) {
+		copy_err(err, errlen, strerror(errno));
+		free(w);
+		return NULL;
+	}
+	capture_pcap_header(hdr, dlt, CAPTURE_WRITE_SNAPLEN);
+	if (fwrite(hdr, sizeof hdr, 1, w->fp) != 1) {
+		copy_err(err, errlen, strerror(errno));
+		if (w->fp != stdout)
+			fclose(w->fp);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+int capture_writer_write(struct capture_writer *w, const struct pkt *p)
+{
+	uint8_t rec[CAPTURE_PCAP_RECORD_LEN];
+
+	if (p->dlt != w->dlt)
+		return 1;
+	if (w->failed) {
+		errno = w->err;
+		return -1;
+	}
+	capture_pcap_record(rec, p->ts_sec, p->ts_usec, p->caplen, p->wirelen);
+	if (fwrite(rec, sizeof rec, 1, w->fp) != 1 ||
+	    (p->caplen && fwrite(p->frame, p->caplen, 1, w->fp) != 1)) {
+		w->failed = 1;
+		w->err = errno;
+		return -1;
+	}
+	return 0;
+}
+
+int capture_writer_dlt(const struct capture_writer *w)
+{
+	return w->dlt;
+}
+
+int capture_writer_close(struct capture_writer *w)
+{
+	int rc = 0;
+
+	if (!w)
+		return 0;
+	if (w->fp == stdout) {
+		if (fflush(stdout) != 0)
+			rc = -1;
+	} else if (fclose(w->fp) != 0) {
+		rc = -1;
+	}
+	if (w->failed) {
+		errno = w->err;
+		rc = -1;
+	}
+	free(w);
+	return rc;
+}
+
 int capture_first_dlt(const struct capture_input *in)
 {
 	return in->first_dlt;
@@ -1056,5 +1364,6 @@ void capture_close(struct capture_input *in)
 		pcap_freecode(&in->filters[i].prog);
 	free(in->filters);
 	free(in->filter);
+	free(in->device);
 	free(in);
 }

@@ -22,6 +22,7 @@ enum {
 	LT_PPP_HDLC = 50,      /* DLT_PPP_SERIAL */
 	LT_PPP_ETHER = 51,
 	LT_RAW = 101,           /* LINKTYPE_RAW */
+	LT_C_HDLC = 104,
 	LT_IEEE802_11 = 105,
 	LT_LOOP = 108,
 	LT_LINUX_SLL = 113,
@@ -49,7 +50,29 @@ enum {
 #define ETHER_MAX_LENGTH_FIELD 1500
 #define ETHER_MIN_TYPE 0x0600
 
-typedef int (*link_decoder_fn)(struct pkt *p, struct cursor *c, struct l3_view *out);
+/* State shared by the decoders of one frame: the settings, and how deep
+ * frames have nested inside frames so far (Ethernet in an MPLS pseudowire,
+ * 802.11 in PPI, a tunnel's Ethernet payload). */
+struct link_ctx {
+	const struct link_config *cfg;
+	unsigned depth;
+};
+
+/* Nesting stops here: every level costs stack, and no network nests this deep. */
+#define LINK_MAX_DEPTH 8
+
+typedef int (*link_decoder_fn)(struct pkt *p, struct cursor *c, struct l3_view *out,
+			       struct link_ctx *lc);
+
+static int decode_en10mb(struct pkt *p, struct cursor *c, struct l3_view *out,
+			 struct link_ctx *lc);
+static int mpls_decode(struct pkt *p, struct cursor *c, struct l3_view *out,
+		       struct link_ctx *lc);
+static int pppoe_session(struct pkt *p, struct cursor *c, struct l3_view *out,
+			 struct link_ctx *lc);
+static link_decoder_fn link_decoder_for(int dlt);
+
+static const struct link_config default_config = { .check_fcs = 1 };
 
 static void set_view(struct l3_view *out, uint16_t ethertype, const struct cursor *c)
 {
@@ -58,10 +81,22 @@ static void set_view(struct l3_view *out, uint16_t ethertype, const struct curso
 	out->len = (uint32_t)c->left;
 }
 
+/* Enter one more level of nesting; 0 (and counted) when that is too deep. */
+static int nest_enter(struct link_ctx *lc)
+{
+	if (lc->depth >= LINK_MAX_DEPTH) {
+		tf_stats.tunnel_depth_exceeded++;
+		return 0;
+	}
+	lc->depth++;
+	return 1;
+}
+
 /* The point every link decoder reaches once it knows an ethertype: strips
  * VLAN tags, then hands over IP or says why not. Encapsulation decoders
  * (MPLS, PPPoE) get a case here and may call back into it. */
-static int ether_dispatch(struct pkt *p, struct cursor *c, uint16_t type, struct l3_view *out)
+static int ether_dispatch(struct pkt *p, struct cursor *c, uint16_t type, struct l3_view *out,
+			  struct link_ctx *lc)
 {
 	for (;;) {
 		switch (type) {
@@ -87,13 +122,9 @@ static int ether_dispatch(struct pkt *p, struct cursor *c, uint16_t type, struct
 			return DECODE_OK;
 		case ETHERTYPE_MPLS_UC:
 		case ETHERTYPE_MPLS_MC:
-			/* MPLS label stack (RFC 3032): decoded by a later change. */
-			set_view(out, type, c);
-			return DECODE_UNSUPPORTED;
+			return mpls_decode(p, c, out, lc);
 		case ETHERTYPE_PPPOE_SESS:
-			/* PPPoE session (RFC 2516): decoded by a later change. */
-			set_view(out, type, c);
-			return DECODE_UNSUPPORTED;
+			return pppoe_session(p, c, out, lc);
 		default:
 			/* ARP, LLDP, PPPoE discovery, ... */
 			set_view(out, type, c);
@@ -102,9 +133,188 @@ static int ether_dispatch(struct pkt *p, struct cursor *c, uint16_t type, struct
 	}
 }
 
+/* Is t an ethertype this file follows (so a frame with it is plausible)? */
+static int known_type(int t)
+{
+	switch (t) {
+	case ETHERTYPE_IPV4: case ETHERTYPE_IPV6: case ETHERTYPE_8021Q: case ETHERTYPE_8021AD:
+	case ETHERTYPE_QINQ_LEGACY: case ETHERTYPE_MPLS_UC: case ETHERTYPE_MPLS_MC:
+	case ETHERTYPE_PPPOE_SESS:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int peek_be16(const struct cursor *c, size_t off)
+{
+	int a = cur_peek(c, off), b = cur_peek(c, off + 1);
+	return a < 0 || b < 0 ? -1 : (a << 8) | b;
+}
+
+/* RFC 3032 section 2.1: label stack entries of label(20) TC(3) S(1) TTL(8),
+ * down to the one with S (bottom of stack) set. What follows carries no type:
+ * an IP version nibble of 4 or 6 is IP, 1 an associated channel (RFC 4385
+ * section 5: not data), anything else an Ethernet pseudowire (RFC 4448),
+ * with the control word of RFC 4385 section 3 (first nibble 0) when that
+ * gives the more plausible Ethernet header: a destination MAC may start with
+ * a 0 nibble too. */
+static int mpls_decode(struct pkt *p, struct cursor *c, struct l3_view *out,
+		       struct link_ctx *lc)
+{
+	for (;;) {
+		uint32_t entry = cur_be32(c);
+		if (c->bad)
+			return DECODE_MALFORMED;
+		if (entry & 0x100)
+			break;
+	}
+	tf_stats.mpls_stacks++;
+	int b = cur_peek(c, 0);
+	if (b < 0)
+		return DECODE_MALFORMED;
+	switch (b >> 4) {
+	case 4:
+		set_view(out, ETHERTYPE_IPV4, c);
+		return DECODE_OK;
+	case 6:
+		set_view(out, ETHERTYPE_IPV6, c);
+		return DECODE_OK;
+	case 1:
+		set_view(out, 0, c);
+		return DECODE_NOT_IP;
+	case 0:
+		if (known_type(peek_be16(c, 4 + 12)) || !known_type(peek_be16(c, 12))) {
+			if (!cur_skip(c, 4))
+				return DECODE_MALFORMED;
+		}
+		break;
+	default:
+		break;
+	}
+	if (!nest_enter(lc))
+		return DECODE_UNSUPPORTED;
+	return decode_en10mb(p, c, out, lc);
+}
+
+/* The PPP Protocol field (RFC 1661 section 2), which Protocol-Field-
+ * Compression (RFC 1661 section 6.5) may shorten to one byte: a first byte
+ * with its low bit set is the whole field. Numbers from the IANA PPP DLL
+ * protocol registry. */
+static int ppp_protocol(struct pkt *p, struct cursor *c, struct l3_view *out,
+			struct link_ctx *lc)
+{
+	uint16_t proto = cur_u8(c);
+	if (!(proto & 1))
+		proto = (uint16_t)((proto << 8) | cur_u8(c));
+	if (c->bad)
+		return DECODE_MALFORMED;
+	switch (proto) {
+	case 0x0021:   /* Internet Protocol version 4 */
+		set_view(out, ETHERTYPE_IPV4, c);
+		return DECODE_OK;
+	case 0x0057:   /* Internet Protocol version 6 */
+		set_view(out, ETHERTYPE_IPV6, c);
+		return DECODE_OK;
+	case 0x0281:   /* MPLS unicast (RFC 3032 section 4.3) */
+	case 0x0283:   /* MPLS multicast */
+		return mpls_decode(p, c, out, lc);
+	case 0x002D:   /* Van Jacobson compressed TCP/IP (RFC 1144): needs */
+	case 0x002F:   /* the connection's state, which a capture may lack */
+		set_view(out, 0, c);
+		return DECODE_UNSUPPORTED;
+	default:       /* LCP, IPCP, CHAP, ... */
+		set_view(out, 0, c);
+		return DECODE_NOT_IP;
+	}
+}
+
+/* A PPP frame that may start with RFC 1662 section 3.1 HDLC-like framing
+ * (address 0xFF, control 0x03) or, on serial links, with a Cisco HDLC header
+ * (address 0x0F unicast / 0x8F broadcast, control 0, then an ethertype). */
+static int ppp_frame(struct pkt *p, struct cursor *c, struct l3_view *out, struct link_ctx *lc,
+		     int cisco_ok)
+{
+	int a = cur_peek(c, 0);
+	int b = cur_peek(c, 1);
+	if (a == 0xFF && b == 0x03) {
+		cur_skip(c, 2);
+	} else if (cisco_ok && (a == 0x0F || a == 0x8F)) {
+		cur_skip(c, 2);
+		uint16_t type = cur_be16(c);
+		if (c->bad)
+			return DECODE_MALFORMED;
+		return ether_dispatch(p, c, type, out, lc);
+	}
+	return ppp_protocol(p, c, out, lc);
+}
+
+/* LINKTYPE_PPP: PPP (RFC 1661), with or without HDLC-like framing. */
+static int decode_ppp(struct pkt *p, struct cursor *c, struct l3_view *out, struct link_ctx *lc)
+{
+	return ppp_frame(p, c, out, lc, 0);
+}
+
+/* LINKTYPE_PPP_HDLC and LINKTYPE_PPP_PPPD: RFC 1662 framing or Cisco HDLC. */
+static int decode_ppp_hdlc(struct pkt *p, struct cursor *c, struct l3_view *out,
+			   struct link_ctx *lc)
+{
+	return ppp_frame(p, c, out, lc, 1);
+}
+
+/* LINKTYPE_PPP_WITH_DIR: one direction byte (0 received, 1 sent), then PPP. */
+static int decode_ppp_with_dir(struct pkt *p, struct cursor *c, struct l3_view *out,
+			       struct link_ctx *lc)
+{
+	if (!cur_skip(c, 1))
+		return DECODE_MALFORMED;
+	return ppp_frame(p, c, out, lc, 0);
+}
+
+/* LINKTYPE_C_HDLC: Cisco HDLC, address(1) control(1) ethertype(2). */
+static int decode_c_hdlc(struct pkt *p, struct cursor *c, struct l3_view *out,
+			 struct link_ctx *lc)
+{
+	if (!cur_skip(c, 2))
+		return DECODE_MALFORMED;
+	uint16_t type = cur_be16(c);
+	if (c->bad)
+		return DECODE_MALFORMED;
+	return ether_dispatch(p, c, type, out, lc);
+}
+
+/* RFC 2516 section 4: VER(4)=1 TYPE(4)=1 CODE(8) SESSION_ID(16) LENGTH(16),
+ * then, in the session stage (CODE 0), LENGTH bytes that begin with the PPP
+ * Protocol field (section 5). Discovery packets carry no IP. */
+static int pppoe_session(struct pkt *p, struct cursor *c, struct l3_view *out,
+			 struct link_ctx *lc)
+{
+	uint8_t vt = cur_u8(c);
+	uint8_t code = cur_u8(c);
+	cur_skip(c, 2);
+	uint16_t len = cur_be16(c);
+	if (c->bad || vt != 0x11)
+		return DECODE_MALFORMED;
+	if (code != 0) {
+		set_view(out, 0, c);
+		return DECODE_NOT_IP;
+	}
+	if (c->left > len)
+		c->left = len;      /* what follows is link padding */
+	tf_stats.pppoe_sessions++;
+	return ppp_protocol(p, c, out, lc);
+}
+
+/* LINKTYPE_PPP_ETHER: a PPPoE header without the Ethernet header. */
+static int decode_ppp_ether(struct pkt *p, struct cursor *c, struct l3_view *out,
+			    struct link_ctx *lc)
+{
+	return pppoe_session(p, c, out, lc);
+}
+
 /* IEEE 802.2 LLC header; only SNAP (RFC 1042: DSAP = SSAP = 0xAA, control
  * 0x03 UI, then a 3-byte OUI and a 2-byte ethertype) can carry IP. */
-static int decode_llc(struct pkt *p, struct cursor *c, struct l3_view *out)
+static int decode_llc(struct pkt *p, struct cursor *c, struct l3_view *out, struct link_ctx *lc)
 {
 	uint8_t dsap = cur_u8(c);
 	uint8_t ssap = cur_u8(c);
@@ -123,11 +333,11 @@ static int decode_llc(struct pkt *p, struct cursor *c, struct l3_view *out)
 	 * tunnel; with any other OUI the "type" is that organisation's own. */
 	if (oui[0] != 0 || oui[1] != 0 || (oui[2] != 0 && oui[2] != 0xF8))
 		return DECODE_NOT_IP;
-	return ether_dispatch(p, c, type, out);
+	return ether_dispatch(p, c, type, out, lc);
 }
 
 /* Ethernet II or IEEE 802.3 (length + LLC). */
-static int decode_en10mb(struct pkt *p, struct cursor *c, struct l3_view *out)
+static int decode_en10mb(struct pkt *p, struct cursor *c, struct l3_view *out, struct link_ctx *lc)
 {
 	if (!cur_need(c, 14))
 		return DECODE_MALFORMED;
@@ -141,15 +351,286 @@ static int decode_en10mb(struct pkt *p, struct cursor *c, struct l3_view *out)
 		 * so keep it out of the network-layer view. */
 		if (c->left > type)
 			c->left = type;
-		return decode_llc(p, c, out);
+		return decode_llc(p, c, out, lc);
 	}
-	return ether_dispatch(p, c, type, out);
+	return ether_dispatch(p, c, type, out, lc);
 }
 
+/* ---- IEEE 802.11 ----------------------------------------------------------- */
+
+/* What the radio header says about the 802.11 frame after it. Without
+ * RADIO_FCS_KNOWN the FCS is present only if it verifies (check_fcs). */
+#define RADIO_FCS_KNOWN 0x1    /* the header tells whether an FCS is present */
+#define RADIO_FCS 0x2          /* ... and it is: the last 4 bytes */
+#define RADIO_FCS_FAILED 0x4   /* the receiver found the FCS wrong */
+#define RADIO_DATAPAD 0x8      /* 802.11 header padded to 4 bytes (radiotap) */
+
+/* CRC-32 of IEEE 802.3 clause 3.2.9 (reflected polynomial 0xEDB88320), which
+ * 802.11 uses for its FCS (IEEE 802.11-2020 9.2.4.8). */
+static uint32_t crc32_ieee(const uint8_t *p, size_t n)
+{
+	static uint32_t table[256];
+	static int ready;
+	if (!ready) {
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t r = i;
+			for (int k = 0; k < 8; k++)
+				r = (r & 1) ? (r >> 1) ^ 0xEDB88320u : r >> 1;
+			table[i] = r;
+		}
+		ready = 1;
+	}
+	uint32_t crc = 0xFFFFFFFFu;
+	for (size_t i = 0; i < n; i++)
+		crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+	return crc ^ 0xFFFFFFFFu;
+}
+
+/* Does the frame in c end with its own FCS (sent least significant byte first)? */
+static int fcs_matches(const struct cursor *c)
+{
+	if (c->bad || c->left < 4)
+		return 0;
+	const uint8_t *t = c->p + c->left - 4;
+	uint32_t fcs = (uint32_t)t[0] | ((uint32_t)t[1] << 8) | ((uint32_t)t[2] << 16) |
+		       ((uint32_t)t[3] << 24);
+	return crc32_ieee(c->p, c->left - 4) == fcs;
+}
+
+/* IEEE 802.11-2020 9.3.2.1: a data frame. Header: Frame Control(2)
+ * Duration(2) Address 1..3 (6 each) Sequence Control(2), Address 4 when both
+ * To DS and From DS are set, QoS Control(2) in QoS subtypes, HT Control(4)
+ * when a QoS frame has the +HTC/Order bit; then (radiotap "data pad") padding
+ * to 4 bytes, then the body, an LLC/SNAP header and the packet. */
+static int decode_80211(struct pkt *p, struct cursor *c, struct l3_view *out, struct link_ctx *lc,
+			unsigned radio)
+{
+	const uint8_t *start = c->p;
+	/* The FCS, if any, is at the end of what was captured only when the
+	 * whole frame was captured. */
+	int whole = p->caplen >= p->wirelen;
+	int fcs = (radio & RADIO_FCS) != 0;
+	if (!(radio & RADIO_FCS_KNOWN))
+		fcs = lc->cfg->check_fcs && whole && fcs_matches(c);
+	if (lc->cfg->check_fcs && ((radio & RADIO_FCS_FAILED) ||
+				   (fcs && whole && !fcs_matches(c)))) {
+		tf_stats.wifi_bad_fcs++;
+		return DECODE_MALFORMED;
+	}
+	if (fcs && whole && c->left >= 4) {
+		c->left -= 4;
+		tf_stats.wifi_fcs_stripped++;
+	}
+
+	uint8_t fc0 = cur_u8(c);
+	uint8_t fc1 = cur_u8(c);
+	if (c->bad)
+		return DECODE_MALFORMED;
+	unsigned version = fc0 & 3, type = (fc0 >> 2) & 3, subtype = fc0 >> 4;
+	if (version != 0) {
+		set_view(out, 0, c);
+		return DECODE_UNSUPPORTED;   /* 802.11ah PV1 and reserved versions */
+	}
+	if (type != 2 || (subtype & 0x4)) {
+		/* management, control, extension; data subtypes with bit 2 set
+		 * carry no body (Null, QoS Null, CF-Ack/Poll alone) */
+		tf_stats.wifi_other_frames++;
+		set_view(out, 0, c);
+		return DECODE_NOT_IP;
+	}
+	int to_ds = fc1 & 0x01, from_ds = fc1 & 0x02;
+	uint8_t a1[6], a2[6], a3[6], a4[6];
+	cur_skip(c, 2);                       /* duration / ID */
+	cur_copy(c, a1, 6);
+	cur_copy(c, a2, 6);
+	cur_copy(c, a3, 6);
+	uint16_t seqctl = cur_le16(c);
+	if (to_ds && from_ds)
+		cur_copy(c, a4, 6);
+	uint16_t qos = 0;
+	if (subtype & 0x8) {
+		qos = cur_le16(c);
+		if (fc1 & 0x80)
+			cur_skip(c, 4);               /* HT Control (9.2.4.7) */
+	}
+	if (c->bad)
+		return DECODE_MALFORMED;
+	if (radio & RADIO_DATAPAD) {
+		size_t hl = (size_t)(c->p - start);
+		if (!cur_skip(c, (4 - (hl & 3)) & 3))
+			return DECODE_MALFORMED;
+	}
+
+	/* 9.2.4.1.4 and Table 9-26: DA and SA by the To DS / From DS bits. */
+	const uint8_t *da = to_ds ? a3 : a1;
+	const uint8_t *sa = from_ds ? (to_ds ? a4 : a3) : a2;
+	memcpy(p->dst_mac, da, 6);
+	memcpy(p->src_mac, sa, 6);
+	p->has_mac = 1;
+	tf_stats.wifi_data_frames++;
+
+	if (fc1 & 0x40) {                     /* Protected Frame: encrypted body */
+		tf_stats.wifi_protected++;
+		set_view(out, 0, c);
+		return DECODE_UNSUPPORTED;
+	}
+	if ((fc1 & 0x04) || (seqctl & 0x000F)) {   /* More Fragments, fragment number */
+		tf_stats.wifi_fragmented++;
+		set_view(out, 0, c);
+		return DECODE_UNSUPPORTED;
+	}
+	if (qos & 0x0080) {                   /* A-MSDU Present (9.2.4.5.9) */
+		tf_stats.wifi_amsdu++;
+		set_view(out, 0, c);
+		return DECODE_UNSUPPORTED;
+	}
+	return decode_llc(p, c, out, lc);
+}
+
+/* LINKTYPE_IEEE802_11: the 802.11 frame alone; FCS presence unknown. */
+static int decode_ieee802_11(struct pkt *p, struct cursor *c, struct l3_view *out,
+			     struct link_ctx *lc)
+{
+	return decode_80211(p, c, out, lc, 0);
+}
+
+/* LINKTYPE_IEEE802_11_RADIOTAP (radiotap.org, "Radiotap header"): version(1)
+ * = 0, pad(1), length(2, little-endian, whole header), present bitmaps (4
+ * each; bit 31 chains another), then the fields, each aligned to its size
+ * from the header start. Only TSFT (bit 0: u64) and Flags (bit 1: u8) come
+ * before what is needed: Flags 0x10 = FCS at end, 0x20 = data pad, 0x40 =
+ * FCS failed. */
+static int decode_radiotap(struct pkt *p, struct cursor *c, struct l3_view *out,
+			   struct link_ctx *lc)
+{
+	struct cursor h = *c;
+	uint8_t version = cur_u8(&h);
+	cur_skip(&h, 1);
+	uint16_t len = cur_le16(&h);
+	if (h.bad || version != 0 || len < 8 || len > c->left)
+		return DECODE_MALFORMED;
+	h = cur_make(c->p, len);
+	cur_skip(&h, 4);
+	uint32_t present = cur_le32(&h);
+	uint32_t word = present;
+	while (!h.bad && (word & 0x80000000u))
+		word = cur_le32(&h);
+	if (h.bad)
+		return DECODE_MALFORMED;
+	unsigned radio = 0;
+	if (present & 0x2) {
+		size_t off = len - h.left;    /* fields start after the bitmaps */
+		if (present & 0x1)
+			off = ((off + 7) & ~(size_t)7) + 8;
+		struct cursor all = cur_make(c->p, len);
+		int flags = cur_peek(&all, off);
+		if (flags < 0)
+			return DECODE_MALFORMED;
+		radio = RADIO_FCS_KNOWN;
+		if (flags & 0x10)
+			radio |= RADIO_FCS;
+		if (flags & 0x20)
+			radio |= RADIO_DATAPAD;
+		if (flags & 0x40)
+			radio |= RADIO_FCS_FAILED;
+	}
+	cur_skip(c, len);
+	return decode_80211(p, c, out, lc, radio);
+}
+
+/* AVS capture header (LINKTYPE_IEEE802_11_AVS): version 0x8021100x and the
+ * header length, both big-endian, then 802.11. Also what some "Prism" captures
+ * really hold. */
+static int avs_header(struct pkt *p, struct cursor *c, struct l3_view *out, struct link_ctx *lc)
+{
+	cur_skip(c, 4);
+	uint32_t len = cur_be32(c);
+	if (c->bad || len < 8 || !cur_skip(c, len - 8))
+		return DECODE_MALFORMED;
+	return decode_80211(p, c, out, lc, 0);
+}
+
+static int decode_avs(struct pkt *p, struct cursor *c, struct l3_view *out, struct link_ctx *lc)
+{
+	return avs_header(p, c, out, lc);
+}
+
+/* LINKTYPE_PRISM_HEADER (wlan-ng): msgcode(4) msglen(4) devname(16), then
+ * DID items, all in the capturing host's byte order; msglen (144 for the
+ * usual ten items) is the header length. It says nothing about an FCS. */
+static int decode_prism(struct pkt *p, struct cursor *c, struct l3_view *out, struct link_ctx *lc)
+{
+	struct cursor h = *c;
+	uint32_t code = cur_be32(&h);
+	uint8_t b[4];
+	cur_copy(&h, b, sizeof b);
+	if (h.bad)
+		return DECODE_MALFORMED;
+	if ((code & 0xFFFFFFF0u) == 0x80211000u)
+		return avs_header(p, c, out, lc);
+	uint32_t le = (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
+		      ((uint32_t)b[3] << 24);
+	uint32_t be = ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) |
+		      (uint32_t)b[3];
+	uint32_t len = (le >= 8 && le <= c->left) ? le : (be >= 8 && be <= c->left) ? be : 144;
+	if (!cur_skip(c, len))
+		return DECODE_MALFORMED;
+	return decode_80211(p, c, out, lc, 0);
+}
+
+/* LINKTYPE_PPI (the Per-Packet Information header specification, CACE
+ * Technologies 2007): version(1) flags(1) length(2) DLT(4), little-endian,
+ * then TLV fields type(2) length(2). Field 2, 802.11-Common, has TSF(8) then
+ * flags(2): 0x1 FCS present, 0x4 FCS invalid. */
+static int decode_ppi(struct pkt *p, struct cursor *c, struct l3_view *out, struct link_ctx *lc)
+{
+	struct cursor h = *c;
+	uint8_t version = cur_u8(&h);
+	cur_skip(&h, 1);
+	uint16_t len = cur_le16(&h);
+	uint32_t dlt = cur_le32(&h);
+	if (h.bad || version != 0 || len < 8 || len > c->left)
+		return DECODE_MALFORMED;
+	h = cur_make(c->p + 8, (size_t)len - 8);
+	unsigned radio = 0;
+	while (h.left >= 4) {
+		uint16_t ftype = cur_le16(&h);
+		uint16_t flen = cur_le16(&h);
+		struct cursor f = cur_make(h.p, flen <= h.left ? flen : 0);
+		if (!cur_skip(&h, flen))
+			return DECODE_MALFORMED;
+		if (ftype == 2) {
+			cur_skip(&f, 8);
+			uint16_t flags = cur_le16(&f);
+			if (f.bad)
+				return DECODE_MALFORMED;
+			radio = RADIO_FCS_KNOWN;
+			if (flags & 0x1)
+				radio |= RADIO_FCS;
+			if (flags & 0x4)
+				radio |= RADIO_FCS_FAILED;
+		}
+	}
+	cur_skip(c, len);
+	if (dlt == LT_IEEE802_11)
+		return decode_80211(p, c, out, lc, radio);
+	link_decoder_fn inner = dlt == LT_PPI ? NULL : link_decoder_for((int)dlt);
+	if (!inner) {
+		set_view(out, 0, c);
+		return DECODE_UNSUPPORTED;
+	}
+	if (!nest_enter(lc))
+		return DECODE_UNSUPPORTED;
+	return inner(p, c, out, lc);
+}
+
+/* ---- the other link types ------------------------------------------------- */
+
 /* LINKTYPE_RAW (and DLT_RAW 12/14): no header, the IP version nibble decides. */
-static int decode_raw(struct pkt *p, struct cursor *c, struct l3_view *out)
+static int decode_raw(struct pkt *p, struct cursor *c, struct l3_view *out, struct link_ctx *lc)
 {
 	(void)p;
+	(void)lc;
 	int b = cur_peek(c, 0);
 	if (b < 0)
 		return DECODE_MALFORMED;
@@ -166,16 +647,18 @@ static int decode_raw(struct pkt *p, struct cursor *c, struct l3_view *out)
 }
 
 /* LINKTYPE_IPV4 / LINKTYPE_IPV6: no header; the IP layer judges the bytes. */
-static int decode_ipv4(struct pkt *p, struct cursor *c, struct l3_view *out)
+static int decode_ipv4(struct pkt *p, struct cursor *c, struct l3_view *out, struct link_ctx *lc)
 {
 	(void)p;
+	(void)lc;
 	set_view(out, ETHERTYPE_IPV4, c);
 	return DECODE_OK;
 }
 
-static int decode_ipv6(struct pkt *p, struct cursor *c, struct l3_view *out)
+static int decode_ipv6(struct pkt *p, struct cursor *c, struct l3_view *out, struct link_ctx *lc)
 {
 	(void)p;
+	(void)lc;
 	set_view(out, ETHERTYPE_IPV6, c);
 	return DECODE_OK;
 }
@@ -184,9 +667,11 @@ static int decode_ipv6(struct pkt *p, struct cursor *c, struct l3_view *out)
  * (network byte order, but not every writer obeys): a 4-byte address family.
  * AF values are small, so the order in which the value is below 2^16 is the
  * one it was written in. */
-static int decode_null_loop(struct pkt *p, struct cursor *c, struct l3_view *out)
+static int decode_null_loop(struct pkt *p, struct cursor *c, struct l3_view *out,
+			    struct link_ctx *lc)
 {
 	(void)p;
+	(void)lc;
 	uint8_t b[4];
 	if (!cur_copy(c, b, sizeof b))
 		return DECODE_MALFORMED;
@@ -212,12 +697,13 @@ static int decode_null_loop(struct pkt *p, struct cursor *c, struct l3_view *out
 
 /* The protocol field of a Linux cooked header: an ethertype, except that
  * values below 0x0600 are Linux ETH_P_ codes (LINKTYPE_LINUX_SLL page). */
-static int sll_protocol(struct pkt *p, struct cursor *c, uint16_t proto, struct l3_view *out)
+static int sll_protocol(struct pkt *p, struct cursor *c, uint16_t proto, struct l3_view *out,
+			struct link_ctx *lc)
 {
 	if (proto >= ETHER_MIN_TYPE)
-		return ether_dispatch(p, c, proto, out);
+		return ether_dispatch(p, c, proto, out, lc);
 	if (proto == 0x0004)   /* ETH_P_802_2: an 802.2 LLC header follows */
-		return decode_llc(p, c, out);
+		return decode_llc(p, c, out, lc);
 	set_view(out, 0, c);   /* ETH_P_802_3 (Novell), CAN, netlink family, ... */
 	return DECODE_NOT_IP;
 }
@@ -225,24 +711,26 @@ static int sll_protocol(struct pkt *p, struct cursor *c, uint16_t proto, struct 
 /* LINKTYPE_LINUX_SLL: packet type(2) ARPHRD(2) addr len(2) addr(8)
  * protocol(2). The address is only the sender's and not always a MAC, so no
  * MACs are reported. */
-static int decode_linux_sll(struct pkt *p, struct cursor *c, struct l3_view *out)
+static int decode_linux_sll(struct pkt *p, struct cursor *c, struct l3_view *out,
+			    struct link_ctx *lc)
 {
 	if (!cur_skip(c, 14))
 		return DECODE_MALFORMED;
 	uint16_t proto = cur_be16(c);
 	if (c->bad)
 		return DECODE_MALFORMED;
-	return sll_protocol(p, c, proto, out);
+	return sll_protocol(p, c, proto, out, lc);
 }
 
 /* LINKTYPE_LINUX_SLL2: protocol(2) reserved(2) ifindex(4) ARPHRD(2)
  * packet type(1) addr len(1) addr(8). */
-static int decode_linux_sll2(struct pkt *p, struct cursor *c, struct l3_view *out)
+static int decode_linux_sll2(struct pkt *p, struct cursor *c, struct l3_view *out,
+			     struct link_ctx *lc)
 {
 	uint16_t proto = cur_be16(c);
 	if (!cur_skip(c, 18))
 		return DECODE_MALFORMED;
-	return sll_protocol(p, c, proto, out);
+	return sll_protocol(p, c, proto, out, lc);
 }
 
 #define NFULA_PAYLOAD 9
@@ -287,9 +775,11 @@ static int nflog_walk(struct cursor c, int little, uint16_t ethertype, struct l3
  * in the byte order of the host that captured them. libpcap converts that to
  * the reading host's order, so try ours first and the other one if the walk
  * fails (a capture read without libpcap's help). */
-static int decode_nflog(struct pkt *p, struct cursor *c, struct l3_view *out)
+static int decode_nflog(struct pkt *p, struct cursor *c, struct l3_view *out,
+			struct link_ctx *lc)
 {
 	(void)p;
+	(void)lc;
 	uint8_t family = cur_u8(c);
 	if (!cur_skip(c, 3))
 		return DECODE_MALFORMED;
@@ -334,27 +824,33 @@ static link_decoder_fn link_decoder_for(int dlt)
 		return decode_linux_sll2;
 	case LT_NFLOG:
 		return decode_nflog;
-
-	/* ---- decoded by a later change: 802.11, radiotap, Prism, PPI, PPP ----
-	 * Add each decoder here; link_is_supported follows automatically. */
 	case LT_IEEE802_11:
+		return decode_ieee802_11;
 	case LT_IEEE802_11_RADIO:
+		return decode_radiotap;
 	case LT_IEEE802_11_RADIO_AVS:
+		return decode_avs;
 	case LT_PRISM:
+		return decode_prism;
 	case LT_PPI:
+		return decode_ppi;
 	case LT_PPP:
+		return decode_ppp;
 	case LT_PPP_HDLC:
-	case LT_PPP_ETHER:
 	case LT_PPP_PPPD:
+		return decode_ppp_hdlc;
 	case LT_PPP_WITH_DIR:
-		return NULL;
-
+		return decode_ppp_with_dir;
+	case LT_PPP_ETHER:
+		return decode_ppp_ether;
+	case LT_C_HDLC:
+		return decode_c_hdlc;
 	default:
 		return NULL;
 	}
 }
 
-int link_decode(struct pkt *p, struct l3_view *out)
+static void reset_link_fields(struct pkt *p, struct l3_view *out)
 {
 	p->has_mac = 0;
 	memset(p->src_mac, 0, sizeof p->src_mac);
@@ -364,14 +860,44 @@ int link_decode(struct pkt *p, struct l3_view *out)
 	out->ethertype = 0;
 	out->data = NULL;
 	out->len = 0;
+}
 
+int link_decode_with(struct pkt *p, const struct link_config *cfg, struct l3_view *out)
+{
+	reset_link_fields(p, out);
 	link_decoder_fn decode = link_decoder_for(p->dlt);
 	if (!decode)
 		return DECODE_UNSUPPORTED;
 	if (!p->frame && p->caplen)
 		return DECODE_MALFORMED;
+	struct link_ctx lc = { cfg ? cfg : &default_config, 0 };
 	struct cursor c = cur_make(p->frame, p->caplen);
-	return decode(p, &c, out);
+	return decode(p, &c, out, &lc);
+}
+
+int link_decode(struct pkt *p, struct l3_view *out)
+{
+	return link_decode_with(p, NULL, out);
+}
+
+int link_decode_inner(struct pkt *p, const struct link_config *cfg, const struct l3_view *in,
+		      struct l3_view *out)
+{
+	out->ethertype = 0;
+	out->data = NULL;
+	out->len = 0;
+	if (!in->data && in->len)
+		return DECODE_MALFORMED;
+	struct link_ctx lc = { cfg ? cfg : &default_config, 0 };
+	struct cursor c = cur_make(in->data, in->len);
+	switch (in->ethertype) {
+	case ETHERTYPE_TEB:
+		return decode_en10mb(p, &c, out, &lc);
+	case ETHERTYPE_PPP:
+		return ppp_frame(p, &c, out, &lc, 0);
+	default:
+		return ether_dispatch(p, &c, in->ethertype, out, &lc);
+	}
 }
 
 int link_is_supported(int dlt)

@@ -2,7 +2,8 @@
  *
  * capture fills the frame fields; link fills the link-layer fields and hands
  * back a network-layer view (struct l3_view); ip fills addresses and the TCP
- * segment. Every pointer borrows from the capture buffer and is valid only
+ * segment. Every pointer borrows from the capture buffer (or, for a datagram
+ * rebuilt from IP fragments, from the reassembly buffer) and is valid only
  * until the next packet is read. */
 #ifndef TCPFLOW_PACKET_H
 #define TCPFLOW_PACKET_H
@@ -12,6 +13,12 @@
 
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86DD
+/* Encapsulated payloads a tunnel hands back (struct l3_view.ethertype):
+ * a whole Ethernet frame (RFC 1701 "transparent Ethernet bridging"), an
+ * MPLS label stack (RFC 3032) or a PPP frame (RFC 2637, PPTP's GRE). */
+#define ETHERTYPE_TEB 0x6558
+#define ETHERTYPE_MPLS 0x8847
+#define ETHERTYPE_PPP 0x880B
 
 struct tf_addr {
 	uint8_t family;      /* 4 or 6 (IP version), 0 = unset */
@@ -72,6 +79,8 @@ enum decode_result {
 	DECODE_MALFORMED = -3,       /* a header that lies or is cut short */
 	DECODE_UNSUPPORTED = -4,     /* a link type or encapsulation not handled */
 	DECODE_FRAGMENT = -5,        /* an IP fragment (held for reassembly) */
+	DECODE_TUNNEL = -6,          /* ip only: an encapsulated packet follows (decode.c
+	                              * decodes it); never the result of a whole packet */
 };
 
 #endif

@@ -18,8 +18,28 @@
 	X(unsupported_link)        /* packets on link types tcpflow cannot decode */ \
 	X(unsupported_encap)       /* encapsulations not yet decoded */ \
 	X(ip_fragments)            /* IP fragments seen */ \
+	X(frag_reassembled)        /* IP datagrams rebuilt from fragments */ \
+	X(frag_overlaps)           /* fragments overlapping held bytes (first copy kept) */ \
+	X(frag_overlap_conflicts)  /* ... whose overlapping bytes differed */ \
+	X(frag_invalid)            /* fragments rejected: past 64 KiB, past the last one, ... */ \
+	X(frag_timeouts)           /* datagrams given up after frag_timeout seconds */ \
+	X(frag_evicted)            /* datagrams dropped to stay under frag_max_* */ \
+	X(frag_incomplete)         /* datagrams still incomplete at the end */ \
 	X(ipv6_unknown_ext)        /* IPv6 next headers not understood */ \
 	X(vlan_tags)               /* 802.1Q/802.1ad tags stripped */ \
+	X(mpls_stacks)             /* MPLS label stacks removed */ \
+	X(pppoe_sessions)          /* PPPoE session headers removed */ \
+	X(tunnel_ip_in_ip)         /* IP-in-IP, 6in4, 4in6, IPv6-in-IPv6 removed */ \
+	X(tunnel_gre)              /* GRE (and ERSPAN) headers removed */ \
+	X(tunnel_vxlan)            /* VXLAN and Geneve headers removed */ \
+	X(tunnel_depth_exceeded)   /* nested deeper than the cap: skipped */ \
+	X(wifi_data_frames)        /* 802.11 data frames with a payload */ \
+	X(wifi_other_frames)       /* 802.11 management, control, null data: no IP */ \
+	X(wifi_protected)          /* encrypted 802.11 data frames: skipped */ \
+	X(wifi_fragmented)         /* 802.11 fragments (MAC level): skipped */ \
+	X(wifi_amsdu)              /* 802.11 A-MSDU aggregates: skipped */ \
+	X(wifi_fcs_stripped)       /* 802.11 FCS trailers removed */ \
+	X(wifi_bad_fcs)            /* 802.11 frames failing check_fcs: skipped */ \
 	X(filtered_out)            /* packets rejected by the BPF filter */ \
 	X(flows_opened)            /* flow directions created */ \
 	X(flows_closed)            /* flow directions closed */ \

@@ -26,6 +26,10 @@ struct store {
 	struct store_file *dirty_head, *dirty_tail; /* oldest buffer first */
 	uint64_t buffered;                          /* bytes allocated to buffers */
 	char errmsg[512];
+	/* Names given out without files (store_file_assign_name): hashes of
+	 * the names, open addressing, 0 = empty slot. */
+	uint64_t *names;
+	size_t names_cap, names_count;
 };
 
 /* ---- small list helpers ------------------------------------------------ */
@@ -144,8 +148,9 @@ static void mac_text(const uint8_t *m, char *buf, size_t len)
 	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
-int store_expand_name(const char *tmpl, const struct flow_ident *id,
-		      uint32_t connection_count, char *buf, size_t len)
+/* always: -Fc, the counter on the first connection's name too. */
+static int expand_name(const char *tmpl, const struct flow_ident *id,
+		       uint32_t connection_count, int always, char *buf, size_t len)
 {
 	struct outbuf o = { buf, len, 0 };
 	char tmp[64];
@@ -172,8 +177,11 @@ int store_expand_name(const char *tmpl, const struct flow_ident *id,
 			break;
 		case 'V': if (id->has_vlan) out_str(&o, "--"); break;
 		case 'v': if (id->has_vlan) out_fmt_u(&o, "%llu", id->vlan); break;
-		case 'C': if (connection_count) out_str(&o, "c"); break;
-		case 'c': if (connection_count) out_fmt_u(&o, "%04llu", connection_count); break;
+		case 'C': if (connection_count || always) out_str(&o, "c"); break;
+		case 'c':
+			if (connection_count || always)
+				out_fmt_u(&o, "%04llu", connection_count);
+			break;
 		case '#': out_fmt_u(&o, "%llu", connection_count); break;
 		case 't': out_fmt_u(&o, "%llu", (unsigned long long)id->first_sec); break;
 		case 'T': {
@@ -228,6 +236,12 @@ int store_expand_name(const char *tmpl, const struct flow_ident *id,
 	return 0;
 }
 
+int store_expand_name(const char *tmpl, const struct flow_ident *id,
+		      uint32_t connection_count, char *buf, size_t len)
+{
+	return expand_name(tmpl, id, connection_count, 0, buf, len);
+}
+
 /* ---- descriptors ------------------------------------------------------- */
 
 static void fd_close(struct store *s, struct store_file *f)
@@ -255,6 +269,22 @@ static int set_error(struct store *s, const char *what, const char *path, int e)
 	return -e;
 }
 
+/* Does NAME+suffix exist for one of the side-file suffixes? */
+static int side_taken(const struct store *s, const char *path)
+{
+	if (!s->cfg.side_suffixes)
+		return 0;
+	for (const char *const *sfx = s->cfg.side_suffixes; *sfx; sfx++) {
+		char side[MAX_NAME + 16];
+		struct stat st;
+		if ((size_t)snprintf(side, sizeof side, "%s%s", path, *sfx) >= sizeof side)
+			return 1;
+		if (lstat(side, &st) == 0 || errno != ENOENT)
+			return 1;
+	}
+	return 0;
+}
+
 /* Open (creating on first use) f's file; the name gets the first free
  * connection counter, so an earlier connection's file is never overwritten. */
 static int ensure_open(struct store *s, struct store_file *f)
@@ -279,7 +309,8 @@ static int ensure_open(struct store *s, struct store_file *f)
 		char name[MAX_NAME];
 		size_t olen = strlen(s->cfg.outdir);
 		for (uint32_t cc = f->connection_count;; cc++) {
-			int rc = store_expand_name(s->cfg.template_str, &f->id, cc, name, sizeof name);
+			int rc = expand_name(s->cfg.template_str, &f->id, cc, s->cfg.counter_always,
+					     name, sizeof name);
 			if (rc < 0)
 				return set_error(s, "cannot name flow file", s->cfg.template_str, -rc);
 			size_t need = olen + 1 + strlen(name) + 1;
@@ -295,10 +326,19 @@ static int ensure_open(struct store *s, struct store_file *f)
 				cc--;
 				continue;
 			}
+			if (fd >= 0 && side_taken(s, path)) {
+				/* An earlier connection's side file has this name. */
+				close(fd);
+				unlink(path);
+				fd = -1;
+				errno = EEXIST;
+			}
 			if (fd >= 0) {
 				f->path = path;
 				f->name = path + olen + 1;
 				f->connection_count = cc;
+				if (s->cfg.on_create)
+					s->cfg.on_create(s->cfg.on_create_arg, f);
 				break;
 			}
 			int e = errno;
@@ -463,6 +503,20 @@ int store_read(struct store *s, struct store_file *f, uint64_t off, uint8_t *dst
 	return pread(f->fd, dst, len, (off_t)off) == (ssize_t)len ? 0 : -1;
 }
 
+int store_file_create(struct store *s, struct store_file *f)
+{
+	if (s->cfg.no_files || f->path)
+		return 0;
+	if (f->failed)
+		return -EIO;
+	int rc = ensure_open(s, f);
+	if (rc < 0) {
+		f->failed = 1;
+		tf_stats.write_errors++;
+	}
+	return rc;
+}
+
 void store_extend(struct store_file *f, uint64_t size)
 {
 	if (size > f->size)
@@ -520,8 +574,12 @@ int store_shift(struct store *s, struct store_file *f, uint64_t shift)
 int store_file_close(struct store *s, struct store_file *f)
 {
 	int rc = 0;
-	if (!s->cfg.no_files && !f->failed && (f->buf_len || (f->size && !f->path)))
-		rc = flush(s, f);
+	if (!s->cfg.no_files && !f->failed) {
+		if (f->buf_len)
+			rc = flush(s, f);
+		else if (f->size && !f->path)
+			rc = ensure_open(s, f);   /* only a hole: create it, extended below */
+	}
 	if (rc == 0 && !s->cfg.no_files && f->path && f->fd < 0 && !f->failed) {
 		struct stat st;
 		if (stat(f->path, &st) == 0 && (uint64_t)st.st_size < f->size)
@@ -536,7 +594,7 @@ int store_file_close(struct store *s, struct store_file *f)
 	fd_close(s, f);
 	if (f->buf)
 		buf_free(s, f);
-	if (f->path) {
+	if (f->path && !s->cfg.no_files) {
 		struct timespec ts[2];
 		ts[0].tv_sec = (time_t)f->id.first_sec;
 		ts[0].tv_nsec = (long)f->id.first_usec * 1000;
@@ -555,5 +613,127 @@ void store_file_release(struct store_file *f)
 
 void store_free(struct store *s)
 {
+	if (s)
+		free(s->names);
 	free(s);
+}
+
+int store_side_create(struct store *s, struct store_file *flow, struct store_file *side,
+		      const char *suffix)
+{
+	if (s->cfg.no_files)
+		return 0;
+	if (side->path)
+		return side->failed ? -EIO : 0;
+	int rc = store_file_create(s, flow);
+	if (rc < 0)
+		return rc;
+	if (!flow->path)
+		return -EIO;
+	size_t olen = strlen(s->cfg.outdir);
+	size_t need = strlen(flow->path) + strlen(suffix) + 1;
+	char *path = malloc(need);
+	if (!path)
+		return -ENOMEM;
+	snprintf(path, need, "%s%s", flow->path, suffix);
+	side->id = flow->id;                 /* the file times are the flow's */
+	side->connection_count = flow->connection_count;
+	while (s->open_fds >= s->max_fds && evict_one(s) == 0)
+		;
+	int fd;
+	while ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 &&
+	       errno == EMFILE && evict_one(s) == 0)
+		;
+	if (fd < 0) {
+		rc = set_error(s, "cannot create", path, errno);
+		free(path);
+		side->failed = 1;
+		tf_stats.write_errors++;
+		return rc;
+	}
+	side->path = path;
+	side->name = path + olen + 1;
+	side->fd = fd;
+	s->open_fds++;
+	LIST_APPEND(s, side, fd_head, fd_tail, fd_prev, fd_next);
+	return 0;
+}
+
+/* ---- names without files ------------------------------------------------- */
+
+#define NAMES_MAX (1u << 20)     /* then the set starts over (memory stays bounded) */
+
+static uint64_t name_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;      /* FNV-1a, 64 bits */
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ull;
+	}
+	return h ? h : 1;
+}
+
+/* 1 if h was already in the set, else adds it and returns 0 (or -1: no memory). */
+static int names_test_and_add(struct store *s, uint64_t h)
+{
+	if (s->names_count >= NAMES_MAX) {
+		memset(s->names, 0, s->names_cap * sizeof *s->names);
+		s->names_count = 0;
+	}
+	if ((s->names_count + 1) * 2 > s->names_cap) {
+		size_t cap = s->names_cap ? s->names_cap * 2 : 1024;
+		uint64_t *nv = calloc(cap, sizeof *nv);
+		if (!nv)
+			return -1;
+		for (size_t i = 0; i < s->names_cap; i++) {
+			if (!s->names[i])
+				continue;
+			size_t j = s->names[i] & (cap - 1);
+			while (nv[j])
+				j = (j + 1) & (cap - 1);
+			nv[j] = s->names[i];
+		}
+		free(s->names);
+		s->names = nv;
+		s->names_cap = cap;
+	}
+	size_t j = h & (s->names_cap - 1);
+	while (s->names[j]) {
+		if (s->names[j] == h)
+			return 1;
+		j = (j + 1) & (s->names_cap - 1);
+	}
+	s->names[j] = h;
+	s->names_count++;
+	return 0;
+}
+
+const char *store_file_assign_name(struct store *s, struct store_file *f)
+{
+	if (f->path)
+		return f->name;
+	if (!s->cfg.no_files)
+		return store_file_create(s, f) == 0 ? f->name : NULL;
+	char name[MAX_NAME];
+	size_t olen = strlen(s->cfg.outdir);
+	for (uint32_t cc = f->connection_count; cc < UINT32_MAX; cc++) {
+		if (expand_name(s->cfg.template_str, &f->id, cc, s->cfg.counter_always,
+				name, sizeof name) < 0)
+			return NULL;
+		int taken = names_test_and_add(s, name_hash(name));
+		if (taken < 0)
+			return NULL;
+		if (taken)
+			continue;
+		size_t need = olen + 1 + strlen(name) + 1;
+		char *path = malloc(need);
+		if (!path)
+			return NULL;
+		snprintf(path, need, "%s/%s", s->cfg.outdir, name);
+		f->path = path;
+		f->name = path + olen + 1;
+		f->connection_count = cc;
+		return f->name;
+	}
+	return NULL;
 }

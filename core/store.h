@@ -48,6 +48,15 @@ struct store_config {
 	int no_files;             /* -FX */
 	int max_fds;              /* descriptor cap; 0 = from RLIMIT_NOFILE */
 	uint64_t max_buffered;    /* bytes buffered across all flows before flushing */
+	int counter_always;       /* -Fc: %C%c give "c0000" for the first connection too */
+	/* Suffixes of side files (".findx", ".pcap"), NULL-terminated, or NULL:
+	 * a name is taken only when NAME and every NAME+suffix are free, so a
+	 * later connection never lands on an earlier one's side file. */
+	const char *const *side_suffixes;
+	/* Called when a flow file is created (not side files), e.g. for
+	 * tcp_alert_fd; may be NULL. */
+	void (*on_create)(void *arg, const struct store_file *f);
+	void *on_create_arg;
 };
 
 struct store;
@@ -72,6 +81,12 @@ int store_shift(struct store *s, struct store_file *f, uint64_t shift);
  * they are not available (no files, not yet stored, read error). */
 int store_read(struct store *s, struct store_file *f, uint64_t off, uint8_t *dst, uint32_t len);
 
+/* Create f's file now (it is otherwise created on the first flush), so its
+ * name is final: scanners derive file names from it while the flow is still
+ * open. Nothing is written; buffered bytes stay buffered. 0 (also with -FX,
+ * where nothing is created) or -errno. */
+int store_file_create(struct store *s, struct store_file *f);
+
 /* Make the file at least size bytes long (a trailing hole). */
 void store_extend(struct store_file *f, uint64_t size);
 
@@ -81,6 +96,23 @@ int store_file_close(struct store *s, struct store_file *f);
 
 /* Free what store_file_close left (the path). */
 void store_file_release(struct store_file *f);
+
+/* A side file beside flow's file: NAME + suffix (".findx", ".pcap"). The
+ * flow's file is created first when it does not exist yet, so its name is
+ * final. side (store_file_init'ed by the caller) is then a file like any
+ * other: append with store_write at side->size, close with store_file_close
+ * and store_file_release before it is freed; it shares the descriptor cap
+ * and the write buffers. Without files (-FX, console modes) nothing is
+ * created and writes are dropped. 0 or -errno. */
+int store_side_create(struct store *s, struct store_file *flow, struct store_file *side,
+		      const char *suffix);
+
+/* When no files are written (-FX, console modes): give f the path its file
+ * would have had (f->path, f->name), the connection counter chosen among the
+ * names given out so far in this run (the last 2^20 or more). Returns
+ * f->name, or NULL when the name cannot be made. With files, f->path is
+ * returned as store_file_create leaves it. */
+const char *store_file_assign_name(struct store *s, struct store_file *f);
 
 /* Expand the name template for f into buf (no output dir). Exposed for tests. */
 int store_expand_name(const char *tmpl, const struct flow_ident *id,

@@ -11,6 +11,8 @@ struct tcp_seg {
 	struct tcp_seg *next;
 	uint64_t off;
 	uint32_t len;
+	uint32_t usec;             /* capture time of the packet that carried it */
+	int64_t sec;
 	uint8_t data[];
 };
 
@@ -82,8 +84,11 @@ static void put_bytes(struct tcp_ctx *t, struct tcp_flow *f, uint64_t off,
 			len = keep;
 		}
 	}
-	if (store_write(t->store, &f->file, off, data, len) == 0)
+	if (store_write(t->store, &f->file, off, data, len) == 0) {
 		tf_stats.stream_bytes += len;
+		if (t->ev.stored && len)
+			t->ev.stored(t->ev.arg, f, off, len, t->cur_sec, t->cur_usec);
+	}
 }
 
 /* Bytes at the frontier: store them and tell the scanners. */
@@ -216,6 +221,8 @@ static void ooo_insert(struct tcp_ctx *t, struct tcp_flow *f, uint64_t off,
 			return;
 		s->off = off;
 		s->len = (uint32_t)piece;
+		s->sec = t->cur_sec;
+		s->usec = t->cur_usec;
 		memcpy(s->data, data, piece);
 		s->next = cur;
 		*pp = s;
@@ -240,8 +247,16 @@ static void ooo_drain(struct tcp_ctx *t, struct conn *c, int dir)
 		if (!f->ooo)
 			f->ooo_tail = NULL;
 		uint64_t skip = f->next_off - s->off;
-		if (skip < s->len)
+		if (skip < s->len) {
+			/* The bytes keep the time of the packet that brought them. */
+			int64_t sec = t->cur_sec;
+			uint32_t usec = t->cur_usec;
+			t->cur_sec = s->sec;
+			t->cur_usec = s->usec;
 			deliver(t, c, dir, s->data + skip, (uint32_t)(s->len - skip));
+			t->cur_sec = sec;
+			t->cur_usec = usec;
+		}
 		seg_free(t, f, s);
 	}
 }
@@ -317,12 +332,24 @@ static void conn_finish(struct tcp_ctx *t, struct conn *c)
 	flowtable_retire(t->ft, c);
 }
 
+/* Take c out of the table; its flows' owners release what they kept. */
+static void conn_remove(struct tcp_ctx *t, struct conn *c)
+{
+	if (t->ev.flow_free) {
+		t->ev.flow_free(t->ev.arg, &c->dir[0]);
+		t->ev.flow_free(t->ev.arg, &c->dir[1]);
+	}
+	flowtable_remove(t->ft, c);
+}
+
 /* A jump past -m: this flow's file ends and a new one starts at seq. */
 static void flow_restart(struct tcp_ctx *t, struct conn *c, int dir, const struct pkt *p)
 {
 	struct tcp_flow *f = &c->dir[dir];
 	tf_stats.seq_jumps++;
 	flow_finish(t, c, dir);
+	if (t->ev.flow_free)
+		t->ev.flow_free(t->ev.arg, f);
 	memset(f, 0, sizeof *f);
 	flow_start(t, c, dir, p);
 }
@@ -352,6 +379,8 @@ static void place(struct tcp_ctx *t, struct conn *c, int dir, const struct pkt *
 			/* Picked up mid-stream and earlier bytes arrive now: everything
 			 * moves back, and the new front is a hole until filled. */
 			store_shift(t->store, &f->file, before);
+			if (t->ev.shift)
+				t->ev.shift(t->ev.arg, f, before);
 			f->next_off += before;
 			f->fin_off += before;
 			for (struct tcp_seg *s = f->ooo; s; s = s->next)
@@ -365,7 +394,12 @@ static void place(struct tcp_ctx *t, struct conn *c, int dir, const struct pkt *
 		}
 	}
 	uint64_t uoff = (uint64_t)off;
-	if (uoff > f->next_off + t->cfg.max_seq_jump) {
+	/* A jump is measured from the furthest byte seen, not from the frontier:
+	 * segments queued behind a hole are no jump. */
+	uint64_t reach = f->next_off;
+	if (f->ooo_tail && f->ooo_tail->off + f->ooo_tail->len > reach)
+		reach = f->ooo_tail->off + f->ooo_tail->len;
+	if (uoff > reach + t->cfg.max_seq_jump) {
 		flow_restart(t, c, dir, p);
 		f->have_base = 1;
 		f->next_seq = seq;
@@ -383,7 +417,12 @@ static void place(struct tcp_ctx *t, struct conn *c, int dir, const struct pkt *
 			return;
 	}
 	if (uoff == f->next_off) {
-		deliver(t, c, dir, data, len);
+		if (f->ooo && f->ooo->off < uoff + len)
+			/* Queued bytes arrived first and overlap this segment: they
+			 * win (conflicts counted); the rest joins them in the queue. */
+			ooo_insert(t, f, uoff, data, len);
+		else
+			deliver(t, c, dir, data, len);
 		ooo_drain(t, c, dir);
 		return;
 	}
@@ -407,11 +446,14 @@ static void expire(struct tcp_ctx *t, int64_t now)
 	struct conn *c;
 	while ((c = flowtable_oldest_retired(t->ft)) &&
 	       (c->last_sec + t->cfg.linger < now))
-		flowtable_remove(t->ft, c);
+		conn_remove(t, c);
 	if (t->cfg.tcp_timeout > 0) {
 		while ((c = flowtable_oldest(t->ft)) && c->last_sec + t->cfg.tcp_timeout < now) {
 			tf_stats.tcp_timeouts++;
 			conn_finish(t, c);
+			/* Not kept to absorb stragglers: after the idle time, a packet
+			 * of this 4-tuple is new activity and starts a new flow. */
+			conn_remove(t, c);
 		}
 	}
 }
@@ -435,22 +477,28 @@ void tcp_process(struct tcp_ctx *t, const struct pkt *p)
 	int dir = 0;
 	flow_key_from_pkt(&k, p);
 	expire(t, p->ts_sec);
+	t->cur_sec = p->ts_sec;
+	t->cur_usec = p->ts_usec;
 	struct conn *c = flowtable_find(t->ft, &k, &dir);
 	if (c && is_new_connection(c, dir, p)) {
 		tf_stats.connections_reused++;
 		conn_finish(t, c);
-		flowtable_remove(t->ft, c);
+		conn_remove(t, c);
 		c = NULL;
 	}
 	if (c && c->closed) {
 		/* A straggler (retransmission, last ACK) of a finished connection. */
 		tf_stats.retransmitted_bytes += p->payload_len;
+		if (t->ev.packet && c->dir[dir].active)
+			t->ev.packet(t->ev.arg, c, dir, p);
 		return;
 	}
 	if (!c) {
 		/* Only a SYN or data starts a connection; a stray ACK or RST does not. */
 		if (!(p->tcp_flags & TH_SYN) && p->payload_len == 0)
 			return;
+		if (t->cfg.no_new)
+			return;   /* -R: only connections already open go on */
 		c = flowtable_insert(t->ft, &k);
 		if (!c)
 			return;
@@ -462,12 +510,10 @@ void tcp_process(struct tcp_ctx *t, const struct pkt *p)
 		flow_start(t, c, dir, p);
 	if (f->closed) {
 		tf_stats.retransmitted_bytes += p->payload_len;
+		if (t->ev.packet)
+			t->ev.packet(t->ev.arg, c, dir, p);
 		return;
 	}
-	f->packets++;
-	f->last_sec = p->ts_sec;
-	f->last_usec = p->ts_usec;
-
 	uint32_t seq = p->seq;
 	if (p->tcp_flags & TH_SYN) {
 		if (!f->syn_seen && (!f->have_base || f->next_off == 0)) {
@@ -482,6 +528,13 @@ void tcp_process(struct tcp_ctx *t, const struct pkt *p)
 	if (p->payload_len)
 		place(t, c, dir, p, seq, p->payload, p->payload_len);
 	f = &c->dir[dir];   /* place may restart the flow */
+	/* Counted after place, so a packet that restarts the flow (-m) counts
+	 * for the new file, not the one it ended. */
+	f->packets++;
+	f->last_sec = p->ts_sec;
+	f->last_usec = p->ts_usec;
+	if (t->ev.packet)
+		t->ev.packet(t->ev.arg, c, dir, p);
 	if ((p->tcp_flags & TH_FIN) && !f->fin_seen && f->have_base) {
 		int64_t off = (int64_t)f->next_off + (int32_t)(seq + p->payload_len - f->next_seq);
 		f->fin_seen = 1;
@@ -495,6 +548,18 @@ void tcp_process(struct tcp_ctx *t, const struct pkt *p)
 		flow_finish(t, c, dir);
 	if (conn_done(c))
 		flowtable_retire(t->ft, c);
+}
+
+void tcp_release_all(struct tcp_ctx *t)
+{
+	struct conn *c;
+	while ((c = flowtable_oldest_retired(t->ft)))
+		conn_remove(t, c);
+}
+
+void tcp_expire(struct tcp_ctx *t, int64_t now)
+{
+	expire(t, now);
 }
 
 void tcp_close_all(struct tcp_ctx *t)

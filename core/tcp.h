@@ -44,6 +44,7 @@ struct tcp_flow {
 	uint64_t out_of_order_count;
 	uint64_t violations;       /* overlap conflicts */
 	uint64_t not_stored;       /* bytes past -b */
+	void *side;                /* -I/-K side files of this flow (sidefiles.c), or NULL */
 };
 
 struct conn;
@@ -59,6 +60,20 @@ struct tcp_events {
 	void (*gap)(void *arg, struct conn *c, int dir, uint64_t off, uint64_t len);
 	/* the flow is finished and its file closed; f->file.path/size are final */
 	void (*flow_close)(void *arg, struct conn *c, int dir);
+	/* a packet of flow direction dir: after its bytes are placed, and also
+	 * for a direction already finished (last ACKs, retransmissions) while
+	 * the connection is still in the table */
+	void (*packet)(void *arg, struct conn *c, int dir, const struct pkt *p);
+	/* len bytes were written to f's file at off (after -b), carried by a
+	 * packet of capture time sec.usec */
+	void (*stored)(void *arg, struct tcp_flow *f, uint64_t off, uint32_t len,
+		       int64_t sec, uint32_t usec);
+	/* everything stored so far in f moved shift bytes later (earlier bytes of
+	 * a flow picked up mid-stream arrived) */
+	void (*shift)(void *arg, struct tcp_flow *f, uint64_t shift);
+	/* f goes away (its connection leaves the table, or -m restarts it):
+	 * release what was kept for it after flow_close */
+	void (*flow_free)(void *arg, struct tcp_flow *f);
 };
 
 struct tcp_config {
@@ -68,6 +83,7 @@ struct tcp_config {
 	uint64_t reorder_total_cap;/* ... and across all flows */
 	int64_t tcp_timeout;       /* seconds of capture-time idleness, 0 = none */
 	int64_t linger;            /* seconds a finished connection absorbs stragglers */
+	int no_new;                /* -R: packets of connections not open are ignored */
 };
 
 struct tcp_ctx {
@@ -77,6 +93,8 @@ struct tcp_ctx {
 	struct tcp_events ev;
 	uint64_t ooo_total;
 	uint64_t flow_counter;
+	int64_t cur_sec;           /* capture time of the bytes being placed */
+	uint32_t cur_usec;
 };
 
 void tcp_ctx_init(struct tcp_ctx *t, const struct tcp_config *cfg,
@@ -87,6 +105,14 @@ void tcp_process(struct tcp_ctx *t, const struct pkt *p);
 
 /* Finish every open flow (end of input, or a signal), in session order. */
 void tcp_close_all(struct tcp_ctx *t);
+
+/* After tcp_close_all: forget every connection (flow_free for each flow), so
+ * nothing kept for stragglers outlives the run. */
+void tcp_release_all(struct tcp_ctx *t);
+
+/* Run the timers at capture time now without a packet (a live capture that
+ * is idle): connections idle past tcp_timeout are closed. */
+void tcp_expire(struct tcp_ctx *t, int64_t now);
 
 /* Offsets of a flow's holes still open (for the report). */
 static inline const struct tcp_hole *tcp_flow_holes(const struct tcp_flow *f, uint32_t *n)

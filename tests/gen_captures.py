@@ -41,8 +41,9 @@ import os
 import random
 import struct
 import sys
+import zlib
 
-from scapy.layers.inet import IP, TCP
+from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.packet import Raw
 
@@ -812,6 +813,496 @@ def split(outdir):
     with open(os.path.join(outdir, "split-1.pcap"), "wb") as f:
         f.write(part1)
     write(outdir, "split-2.pcap", part2, e)
+
+
+# --------------------------------------------------------------------------
+# Fragments, tunnels, PPP and 802.11 (decapsulation cases)
+# --------------------------------------------------------------------------
+# The TCP connection is built as everywhere else; only what carries each IP
+# packet changes. Flow names come from the inner packet's addresses.
+
+DLT_PPP, DLT_PPP_ETHER, DLT_IEEE802_11, DLT_PRISM, DLT_RADIOTAP = 9, 51, 105, 119, 127
+OUT4 = ("203.0.113.1", "203.0.113.2")          # tunnel endpoints (documentation)
+OUT6 = ("2001:db8:ffff::1", "2001:db8:ffff::2")
+
+
+def ether_hdr(d, etype):
+    return MAC[1 - d] + MAC[d] + struct.pack(">H", etype)
+
+
+def ipv4_frag_frames(ipb, pieces, ident):
+    """IPv4 fragments of the packet ipb (20-byte header): pieces is a list
+    of (offset, length) of its payload, in the order to send."""
+    hdr, pl = bytearray(ipb[:20]), ipb[20:]
+    out = []
+    for off, ln in pieces:
+        assert off % 8 == 0
+        more = off + ln < len(pl)
+        h = bytearray(hdr)
+        h[2:4] = struct.pack(">H", 20 + ln)
+        h[4:6] = struct.pack(">H", ident)
+        h[6:8] = struct.pack(">H", (off // 8) | (0x2000 if more else 0))
+        h[10:12] = b"\x00\x00"
+        h[10:12] = struct.pack(">H", inet_cksum(bytes(h)))
+        out.append(bytes(h) + pl[off:off + ln])
+    return out
+
+
+def ipv6_frag_frames(ipb, pieces, ident, hbh=False):
+    """IPv6 fragments of ipb (40-byte header, no extension headers): a
+    Fragment header (after a hop-by-hop header when hbh) in each."""
+    nh, pl = ipb[6], ipb[40:]
+    out = []
+    for off, ln in pieces:
+        assert off % 8 == 0
+        more = off + ln < len(pl)
+        ext = b""
+        first_nh = 44
+        if hbh:
+            ext = bytes([44, 0, 1, 4, 0, 0, 0, 0])   # hop-by-hop: PadN
+            first_nh = 0
+        ext += struct.pack(">BBHI", nh, 0, off | (1 if more else 0), ident)
+        body = ext + pl[off:off + ln]
+        h = bytearray(ipb[:40])
+        h[4:6] = struct.pack(">H", len(body))
+        h[6] = first_nh
+        out.append(bytes(h) + body)
+    return out
+
+
+def cut_pieces(rng, total, tiny_first=False):
+    """Split total payload bytes into pieces at multiples of 8."""
+    pieces, off = [], 0
+    sizes = [8, 16, 24, 64, 256, 512, 1000]
+    while off < total:
+        if off == 0 and tiny_first:
+            n = rng.choice([8, 16])          # splits the 20-byte TCP header
+        else:
+            n = rng.choice(sizes)
+        n = min(n, total - off)
+        pieces.append((off, n))
+        off += n
+    return pieces
+
+
+def frag_conn_frames(rng, pk, v6=False, framer=None):
+    """Frames of pk where every packet with more than 100 payload bytes is
+    fragmented, its fragments sent in a shuffled order (sometimes with one
+    fragment twice). Returns the frames."""
+    frames = []
+    framer = framer or (lambda p, b: frame_ether(p, b))
+    for i, p in enumerate(pk):
+        ipb = p.ip_bytes(0x2000 + i)
+        hl = 40 if v6 else 20
+        if len(p.payload) <= 100:
+            frames.append(framer(p, ipb))
+            continue
+        pieces = cut_pieces(rng, len(ipb) - hl, tiny_first=(i % 3 == 0))
+        if len(pieces) > 1:
+            rng.shuffle(pieces)
+            if i % 4 == 1:                       # an identical duplicate, early
+                pieces.insert(1, pieces[0])
+        if v6:
+            fr = ipv6_frag_frames(ipb, pieces, 0x10000 + i, hbh=(i % 2 == 1))
+        else:
+            fr = ipv4_frag_frames(ipb, pieces, 0x3000 + i)
+        frames += [framer(p, b) for b in fr]
+    return frames
+
+
+@case
+def ipfrag4(outdir):
+    rng = random.Random(101)
+    c, pk = simple_http_conn(rng, V4C, 4100, V4S, 80, 41000, 42000,
+                             req_extra=1400, resp_size=7000)
+    e = Expect("ipfrag4", "ipfrag4.pcap",
+               "IPv4 fragments in shuffled order, tiny first fragments splitting the TCP "
+               "header, duplicated fragments")
+    e.conn(c)
+    write(outdir, "ipfrag4.pcap", pcap_bytes(frag_conn_frames(rng, pk), DLT_EN10MB)[0], e)
+
+
+@case
+def ipfrag6(outdir):
+    rng = random.Random(102)
+    c, pk = simple_http_conn(rng, V6C, 4200, V6S, 80, 43000, 44000,
+                             req_extra=1400, resp_size=7000)
+    e = Expect("ipfrag6", "ipfrag6.pcap",
+               "IPv6 fragments in shuffled order, some after a hop-by-hop header")
+    e.conn(c)
+    write(outdir, "ipfrag6.pcap",
+          pcap_bytes(frag_conn_frames(rng, pk, v6=True), DLT_EN10MB)[0], e)
+
+
+def mpls_labels(labels):
+    out = b""
+    for k, lab in enumerate(labels):
+        out += struct.pack(">I", (lab << 12) | (0x100 if k == len(labels) - 1 else 0) | 64)
+    return out
+
+
+@case
+def mpls(outdir):
+    """MPLS over Ethernet: a two-label stack with IPv4 inside, and an
+    Ethernet pseudowire (RFC 4448, control word) carrying IPv6."""
+    rng = random.Random(103)
+    conns, pk = two_family_conns(rng, 130000)
+
+    def framer(p, ipb):
+        if (ipb[0] >> 4) == 4:
+            return ether_hdr(p.d, 0x8847) + mpls_labels([1000 + p.d, 16]) + ipb
+        inner = bytes.fromhex("0050560000aa") + bytes.fromhex("0050560000bb") + \
+            struct.pack(">H", 0x86DD)
+        return ether_hdr(p.d, 0x8847) + mpls_labels([2000]) + b"\x00\x00\x00\x00" + \
+            inner + ipb
+    e = Expect("mpls", "mpls.pcap",
+               "MPLS label stack (IPv4) and an Ethernet pseudowire with control word (IPv6)")
+    for c in conns:
+        e.conn(c)
+    write(outdir, "mpls.pcap", pcap_bytes(build_frames(pk, framer), DLT_EN10MB)[0], e)
+
+
+@case
+def mpls_sll(outdir):
+    rng = random.Random(104)
+    c, pk = simple_http_conn(rng, V4C, 4400, V4S, 80, 45000, 46000,
+                             req_extra=900, resp_size=5000)
+
+    def framer(p, ipb):
+        ptype = 4 if p.d == C else 0
+        return struct.pack(">HHH", ptype, 1, 6) + MAC[p.d] + b"\x00\x00" + \
+            struct.pack(">H", 0x8847) + mpls_labels([300, 301, 302]) + ipb
+    e = Expect("mpls-sll", "mpls-sll.pcap", "Linux cooked v1 (DLT 113) with a 3-label MPLS stack")
+    e.conn(c)
+    write(outdir, "mpls-sll.pcap", pcap_bytes(build_frames(pk, framer), DLT_LINUX_SLL)[0], e)
+
+
+def outer_ipv4(proto, payload, ident=0):
+    return bytes(IP(src=OUT4[0], dst=OUT4[1], id=ident, ttl=255, proto=proto) / Raw(payload))
+
+
+def outer_ipv6(nh, payload):
+    return bytes(IPv6(src=OUT6[0], dst=OUT6[1], hlim=255, nh=nh, fl=0) / Raw(payload))
+
+
+def gre_header(ptype, key=None, seq=None, csum=False, body=b""):
+    flags = (0x8000 if csum else 0) | (0x2000 if key is not None else 0) | \
+        (0x1000 if seq is not None else 0)
+    h = struct.pack(">HH", flags, ptype)
+    opt = b""
+    if csum:
+        opt += b"\x00\x00\x00\x00"
+    if key is not None:
+        opt += struct.pack(">I", key)
+    if seq is not None:
+        opt += struct.pack(">I", seq)
+    g = bytearray(h + opt + body)
+    if csum:
+        g[4:6] = struct.pack(">H", inet_cksum(bytes(g)))
+    return bytes(g)
+
+
+@case
+def gre(outdir):
+    """GRE over IPv4 (key + sequence number) carrying IPv4, GRE with a
+    checksum over IPv6 carrying IPv6, and ERSPAN type II (GRE with a
+    sequence number, an ERSPAN header, then the mirrored Ethernet frame)."""
+    rng = random.Random(105)
+    conns, pk = two_family_conns(rng, 150000)
+    c3, pk3 = simple_http_conn(rng, "192.168.77.7", 7070, "10.7.7.7", 80, 5, 6,
+                               req_extra=800, resp_size=3000)
+    conns.append(c3)
+    erspan = set(id(p) for p in pk3)
+    seqs = {}
+
+    def framer(p, ipb):
+        s = seqs.setdefault(id(p.conn), [0])
+        s[0] += 1
+        if id(p) in erspan:
+            inner = ether_hdr(p.d, ethertype(ipb)) + ipb
+            span = struct.pack(">HHI", 0x1000 | 12, 0x0000 | 0x55, 0)  # ver 1, VLAN 12
+            g = gre_header(0x88BE, seq=s[0], body=span + inner)
+            return ether_hdr(p.d, 0x0800) + outer_ipv4(47, g)
+        if (ipb[0] >> 4) == 4:
+            g = gre_header(0x0800, key=0xabcd0000 + p.d, seq=s[0], body=ipb)
+            return ether_hdr(p.d, 0x0800) + outer_ipv4(47, g)
+        g = gre_header(0x86DD, csum=True, body=ipb)
+        return ether_hdr(p.d, 0x86DD) + outer_ipv6(47, g)
+    e = Expect("gre", "gre.pcap",
+               "GRE with key+sequence (IPv4 in IPv4), with checksum (IPv6 in IPv6), "
+               "ERSPAN type II (Ethernet in GRE)")
+    for c in conns:
+        e.conn(c)
+    write(outdir, "gre.pcap", pcap_bytes(build_frames(pk + pk3, framer), DLT_EN10MB)[0], e)
+
+
+@case
+def vxlan(outdir):
+    """VXLAN (UDP 4789) over IPv4 and over IPv6, the inner Ethernet frame
+    with its own VLAN tag for the IPv6 connection."""
+    rng = random.Random(106)
+    conns, pk = two_family_conns(rng, 160000)
+    conns[1].vlan = 33
+
+    def framer(p, ipb):
+        inner_mac = bytes.fromhex("0a0000000001") if p.d == C else bytes.fromhex("0a0000000002")
+        other = bytes.fromhex("0a0000000002") if p.d == C else bytes.fromhex("0a0000000001")
+        if (ipb[0] >> 4) == 4:
+            inner = other + inner_mac + struct.pack(">H", 0x0800) + ipb
+            vx = struct.pack(">II", 0x08000000, 5001 << 8) + inner
+            return ether_hdr(p.d, 0x0800) + bytes(
+                IP(src=OUT4[p.d], dst=OUT4[1 - p.d], id=0, ttl=64) /
+                UDP(sport=49152 + p.d, dport=4789) / Raw(vx))
+        inner = other + inner_mac + struct.pack(">HHH", 0x8100, 33, 0x86DD) + ipb
+        vx = struct.pack(">II", 0x08000000, 5002 << 8) + inner
+        return ether_hdr(p.d, 0x86DD) + bytes(
+            IPv6(src=OUT6[p.d], dst=OUT6[1 - p.d], hlim=64, fl=0) /
+            UDP(sport=49152 + p.d, dport=4789) / Raw(vx))
+    e = Expect("vxlan", "vxlan.pcap",
+               "VXLAN over IPv4 (inner IPv4) and over IPv6 (inner 802.1Q VID 33, IPv6)")
+    for c in conns:
+        e.conn(c)
+    write(outdir, "vxlan.pcap", pcap_bytes(build_frames(pk, framer), DLT_EN10MB)[0], e)
+
+
+@case
+def ipip(outdir):
+    """IP-in-IP (RFC 2003) and 4in6 (RFC 2473)."""
+    rng = random.Random(107)
+    c1, pk1 = simple_http_conn(rng, V4C, 4700, V4S, 80, 47000, 48000,
+                               req_extra=800, resp_size=4000)
+    c2, pk2 = simple_http_conn(rng, "192.168.9.9", 4701, "10.9.9.1", 8080, 7, 8,
+                               req_extra=700, resp_size=3000)
+    second = set(id(p) for p in pk2)
+
+    def framer(p, ipb):
+        if id(p) in second:
+            return ether_hdr(p.d, 0x86DD) + outer_ipv6(4, ipb)
+        return ether_hdr(p.d, 0x0800) + outer_ipv4(4, ipb)
+    e = Expect("ipip", "ipip.pcap", "IPv4 in IPv4 (RFC 2003) and IPv4 in IPv6 (RFC 2473)")
+    e.conn(c1)
+    e.conn(c2)
+    write(outdir, "ipip.pcap", pcap_bytes(build_frames(pk1 + pk2, framer), DLT_EN10MB)[0], e)
+
+
+@case
+def six_in_four(outdir):
+    """6in4 (RFC 4213, protocol 41) and IPv6 in IPv6 (RFC 2473)."""
+    rng = random.Random(108)
+    c1, pk1 = simple_http_conn(rng, V6C, 4800, V6S, 80, 49000, 50000,
+                               req_extra=800, resp_size=4000)
+    c2, pk2 = simple_http_conn(rng, "2001:db8:1::5", 4801, "2001:db8:2::6", 443, 9, 10,
+                               req_extra=600, resp_size=3500)
+    second = set(id(p) for p in pk2)
+
+    def framer(p, ipb):
+        if id(p) in second:
+            return ether_hdr(p.d, 0x86DD) + outer_ipv6(41, ipb)
+        return ether_hdr(p.d, 0x0800) + outer_ipv4(41, ipb)
+    e = Expect("6in4", "6in4.pcap", "IPv6 in IPv4 (6in4, RFC 4213) and IPv6 in IPv6 (RFC 2473)")
+    e.conn(c1)
+    e.conn(c2)
+    write(outdir, "6in4.pcap", pcap_bytes(build_frames(pk1 + pk2, framer), DLT_EN10MB)[0], e)
+
+
+@case
+def tunnel_frag(outdir):
+    """Fragments of tunnelled packets: GRE packets whose outer IPv4 is
+    fragmented (out of order), and inner IPv4 fragments each carried whole
+    in GRE (out of order)."""
+    rng = random.Random(109)
+    c, pk = simple_http_conn(rng, V4C, 4900, V4S, 80, 51000, 52000,
+                             req_extra=1400, resp_size=6000)
+    frames = []
+    for i, p in enumerate(pk):
+        ipb = p.ip_bytes(0x4000 + i)
+        if len(p.payload) <= 100:
+            frames.append(ether_hdr(p.d, 0x0800) + outer_ipv4(47, gre_header(0x0800, body=ipb)))
+            continue
+        if i % 2:
+            whole = outer_ipv4(47, gre_header(0x0800, key=7, body=ipb), ident=0x5000 + i)
+            pieces = cut_pieces(rng, len(whole) - 20)
+            rng.shuffle(pieces)
+            frames += [ether_hdr(p.d, 0x0800) + f
+                       for f in ipv4_frag_frames(whole, pieces, 0x5000 + i)]
+        else:
+            pieces = cut_pieces(rng, len(ipb) - 20, tiny_first=True)
+            rng.shuffle(pieces)
+            for f in ipv4_frag_frames(ipb, pieces, 0x6000 + i):
+                frames.append(ether_hdr(p.d, 0x0800) +
+                              outer_ipv4(47, gre_header(0x0800, body=f)))
+    e = Expect("tunnel-frag", "tunnel-frag.pcap",
+               "GRE with the outer IPv4 fragmented, and inner IPv4 fragments inside GRE")
+    e.conn(c)
+    write(outdir, "tunnel-frag.pcap", pcap_bytes(frames, DLT_EN10MB)[0], e)
+
+
+def pppoe_session(ipb, pad=False):
+    proto = 0x0057 if (ipb[0] >> 4) == 6 else 0x0021
+    body = struct.pack(">H", proto) + ipb
+    return struct.pack(">BBHH", 0x11, 0, 0x2a2a, len(body)) + body
+
+
+@case
+def pppoe(outdir):
+    """PPPoE sessions (RFC 2516) on Ethernet, IPv4 and IPv6; short frames
+    padded to 60 bytes (the padding must stay out of the stream)."""
+    rng = random.Random(110)
+    conns, pk = two_family_conns(rng, 170000)
+
+    def framer(p, ipb):
+        f = ether_hdr(p.d, 0x8864) + pppoe_session(ipb)
+        return f + b"\x00" * max(0, 60 - len(f))
+    e = Expect("pppoe", "pppoe.pcap", "PPPoE session over Ethernet, IPv4 and IPv6, padded")
+    for c in conns:
+        e.conn(c)
+    write(outdir, "pppoe.pcap", pcap_bytes(build_frames(pk, framer), DLT_EN10MB)[0], e)
+
+
+@case
+def ppp(outdir):
+    """LINKTYPE_PPP (9): HDLC-like framing for IPv4, no framing and a
+    compressed protocol field for IPv6."""
+    rng = random.Random(111)
+    conns, pk = two_family_conns(rng, 180000)
+
+    def framer(p, ipb):
+        if (ipb[0] >> 4) == 6:
+            return b"\x57" + ipb
+        return b"\xff\x03\x00\x21" + ipb
+    e = Expect("ppp", "ppp.pcap", "PPP (DLT 9), with and without address/control, PFC")
+    for c in conns:
+        e.conn(c)
+    write(outdir, "ppp.pcap", pcap_bytes(build_frames(pk, framer), DLT_PPP)[0], e)
+
+
+@case
+def ppp_ether(outdir):
+    rng = random.Random(112)
+    conns, pk = two_family_conns(rng, 190000)
+    e = Expect("ppp-ether", "ppp-ether.pcap", "PPP_ETHER (DLT 51): PPPoE session header, PPP")
+    for c in conns:
+        e.conn(c)
+    write(outdir, "ppp-ether.pcap",
+          pcap_bytes(build_frames(pk, lambda p, b: pppoe_session(b)), DLT_PPP_ETHER)[0], e)
+
+
+BSSID = bytes.fromhex("02bbbbbbbbbb")
+LLC_SNAP = bytes.fromhex("aaaa03000000")
+
+
+def wlan_data(p, ipb, qos):
+    """802.11 data frame: client -> AP To DS (QoS data when qos), AP ->
+    client From DS; LLC/SNAP; the packet."""
+    if p.d == C:
+        fc = bytes([0x88 if qos else 0x08, 0x01])
+        addrs = BSSID + MAC[C] + MAC[S]            # A1 BSSID, A2 SA, A3 DA
+    else:
+        fc = bytes([0x88 if qos else 0x08, 0x02])
+        addrs = MAC[C] + BSSID + MAC[S]            # A1 DA, A2 BSSID, A3 SA
+    seq = struct.pack("<H", (wlan_data.seq % 4096) << 4)
+    wlan_data.seq += 1
+    h = fc + struct.pack("<H", 44) + addrs + seq
+    if qos:
+        h += struct.pack("<H", 5)                  # TID 5
+    return h + LLC_SNAP + struct.pack(">H", ethertype(ipb)) + ipb
+
+
+wlan_data.seq = 0
+
+
+def fcs(frame):
+    return struct.pack("<I", zlib.crc32(frame) & 0xFFFFFFFF)
+
+
+def radiotap(flags):
+    # present: Flags (bit 1), Rate (bit 2), Channel (bit 3), antenna signal (bit 5)
+    body = struct.pack("<BBHHb", flags, 0x0c, 2437, 0x00a0, -52)
+    return struct.pack("<BBHI", 0, 0, 8 + len(body), 0x2e) + body
+
+
+def wifi_extras():
+    """Frames with no TCP in them that a 802.11 capture has: a beacon, a
+    QoS Null, an encrypted (protected) data frame."""
+    beacon = bytes([0x80, 0]) + b"\x00\x00" + b"\xff" * 6 + BSSID + BSSID + b"\x00\x00" + \
+        b"\x00" * 8 + struct.pack("<HH", 100, 0x0401) + b"\x00\x04test"
+    qnull = bytes([0xc8, 0x01]) + b"\x00\x00" + BSSID + MAC[C] + BSSID + b"\x10\x00\x00\x00"
+    prot = bytes([0x88, 0x41]) + b"\x00\x00" + BSSID + MAC[C] + MAC[S] + b"\x20\x00\x00\x00" + \
+        bytes(range(48))
+    return [beacon, qnull, prot]
+
+
+def wifi_frames(pk, wrap, with_fcs, qos_client=True):
+    frames = []
+    extras = wifi_extras()
+    for i, p in enumerate(pk):
+        if i % 5 == 2 and extras:
+            x = extras.pop(0)
+            frames.append(wrap(x + (fcs(x) if with_fcs else b"")))
+        w = wlan_data(p, p.ip_bytes(0x7000 + i), qos=(qos_client and p.d == C))
+        frames.append(wrap(w + (fcs(w) if with_fcs else b"")))
+    return frames
+
+
+@case
+def radiotap_nofcs(outdir):
+    rng = random.Random(113)
+    wlan_data.seq = 0
+    c, pk = simple_http_conn(rng, V4C, 5100, V4S, 80, 53000, 54000,
+                             req_extra=1000, resp_size=6000)
+    e = Expect("radiotap", "radiotap.pcap",
+               "radiotap (DLT 127), Flags without FCS; QoS data to DS, data from DS; "
+               "beacon, QoS Null and a protected frame skipped")
+    e.conn(c)
+    write(outdir, "radiotap.pcap",
+          pcap_bytes(wifi_frames(pk, lambda w: radiotap(0x00) + w, False), DLT_RADIOTAP)[0], e)
+
+
+@case
+def radiotap_fcs(outdir):
+    rng = random.Random(114)
+    wlan_data.seq = 0
+    c, pk = simple_http_conn(rng, V6C, 5200, V6S, 80, 55000, 56000,
+                             req_extra=1000, resp_size=6000)
+    e = Expect("radiotap-fcs", "radiotap-fcs.pcap",
+               "radiotap (DLT 127), Flags with FCS and a valid FCS on every frame, IPv6")
+    e.conn(c)
+    write(outdir, "radiotap-fcs.pcap",
+          pcap_bytes(wifi_frames(pk, lambda w: radiotap(0x10) + w, True), DLT_RADIOTAP)[0], e)
+
+
+def prism_header(n):
+    h = struct.pack("<II", 0x44, 144) + b"wlan0".ljust(16, b"\x00")
+    vals = [0, 0, 6, 0, 0, 0, 0, 108, 0, n]        # ... channel 6, rate, frmlen
+    for k, v in enumerate(vals):
+        h += struct.pack("<IHHI", ((k + 1) << 12) | 0x44, 0, 4, v)
+    return h
+
+
+@case
+def prism(outdir):
+    rng = random.Random(115)
+    wlan_data.seq = 0
+    c, pk = simple_http_conn(rng, V4C, 5300, V4S, 80, 57000, 58000,
+                             req_extra=1000, resp_size=5000)
+    e = Expect("prism", "prism.pcap", "Prism/wlan-ng header (DLT 119) + 802.11 data, no FCS")
+    e.conn(c)
+    write(outdir, "prism.pcap",
+          pcap_bytes(wifi_frames(pk, lambda w: prism_header(len(w)) + w, False, False),
+                     DLT_PRISM)[0], e)
+
+
+@case
+def wlan(outdir):
+    rng = random.Random(116)
+    wlan_data.seq = 0
+    c, pk = simple_http_conn(rng, V4C, 5400, V4S, 80, 59000, 60000,
+                             req_extra=1000, resp_size=5000)
+    e = Expect("wlan", "wlan.pcap",
+               "plain 802.11 (DLT 105) without radio header or FCS; management, null and "
+               "protected frames skipped")
+    e.conn(c)
+    write(outdir, "wlan.pcap", pcap_bytes(wifi_frames(pk, lambda w: w, False), DLT_IEEE802_11)[0], e)
 
 
 def linktype_user0(outdir):

@@ -344,8 +344,8 @@ START_TEST(v4_not_tcp)
 	f.b[9] = 1;  /* ICMP */
 	ck_assert_int_eq(decode_exact(&p, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_NOT_TCP);
 	ck_assert_uint_eq(p.ip_proto, 1);
-	f.b[9] = 4;  /* IP-in-IP: not yet decapsulated */
-	ck_assert_int_eq(decode_exact(&p, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_UNSUPPORTED);
+	f.b[9] = 4;  /* IP-in-IP: the inner packet is handed back (ip_decode_next) */
+	ck_assert_int_eq(decode_exact(&p, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_TUNNEL);
 
 	/* not IP at all */
 	n = tf_stats.not_ip;
@@ -792,6 +792,443 @@ START_TEST(addr_text_v6_rfc5952)
 }
 END_TEST
 
+/* ---- tunnels and fragments (ip_decode_next) ---------------------------------- */
+
+/* Decode from an exact heap copy with ip_decode_next; *buf_out as in decode_exact. */
+static int next_exact(struct pkt *p, struct ip_next *nx, uint16_t ethertype, const uint8_t *bytes,
+		      size_t n, uint8_t **buf_out)
+{
+	uint8_t *b = malloc(n ? n : 1);
+	ck_assert_ptr_nonnull(b);
+	if (n)
+		memcpy(b, bytes, n);
+	memset(p, 0, sizeof *p);
+	memset(nx, 0, sizeof *nx);
+	struct l3_view l3 = { ethertype, b, (uint32_t)n };
+	int rc = ip_decode_next(p, &l3, nx);
+	if (rc == DECODE_TUNNEL) {
+		ck_assert(nx->inner.data >= b);
+		ck_assert(nx->inner.data + nx->inner.len <= b + n);
+	}
+	if (buf_out)
+		*buf_out = b;
+	else
+		free(b);
+	return rc;
+}
+
+/* An inner IPv4/TCP packet (40 + PLEN bytes) appended to f. */
+static void bb_inner_v4(struct bb *f)
+{
+	bb_ipv4(f, 5, (uint16_t)(20 + 20 + PLEN), 0, 6);
+	bb_tcp(f, 1111, 2222, 5, 6, 5, TH_ACK);
+	bb_mem(f, payload, PLEN);
+}
+
+/* Check a DECODE_TUNNEL result: inner ethertype, offset and length. */
+static void assert_inner(const struct ip_next *nx, const uint8_t *b, uint16_t ethertype,
+			 size_t off, size_t len)
+{
+	ck_assert_uint_eq(nx->inner.ethertype, ethertype);
+	ck_assert_ptr_eq(nx->inner.data, b + off);
+	ck_assert_uint_eq(nx->inner.len, len);
+}
+
+START_TEST(tunnel_ip_in_ip)
+{
+	struct bb f;
+	struct pkt p;
+	struct ip_next nx;
+	uint8_t *b;
+	uint64_t n0 = tf_stats.tunnel_ip_in_ip;
+	/* 4in4 (RFC 2003) */
+	f.n = 0;
+	bb_ipv4(&f, 5, (uint16_t)(20 + 40 + PLEN), 0, 4);
+	bb_inner_v4(&f);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+	assert_inner(&nx, b, ETHERTYPE_IPV4, 20, 40 + PLEN);
+	ck_assert_uint_eq(p.ip_proto, 4);
+	free(b);
+	/* 6in4 (RFC 4213), outer padding excluded */
+	f.n = 0;
+	bb_ipv4(&f, 5, (uint16_t)(20 + 60 + PLEN), 0, 41);
+	bb_ipv6(&f, (uint16_t)(20 + PLEN), 6);
+	bb_tcp(&f, 1, 2, 3, 4, 5, TH_ACK);
+	bb_mem(&f, payload, PLEN);
+	bb_fill(&f, 0, 6);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+	assert_inner(&nx, b, ETHERTYPE_IPV6, 20, 60 + PLEN);
+	free(b);
+	/* 4in6 and 6in6 (RFC 2473), behind a destination options header */
+	for (int inner6 = 0; inner6 < 2; inner6++) {
+		f.n = 0;
+		size_t in_len = inner6 ? 60 + PLEN : 40 + PLEN;
+		bb_ipv6(&f, (uint16_t)(8 + in_len), 60);
+		bb_u8(&f, inner6 ? 41 : 4);
+		bb_u8(&f, 0);
+		bb_fill(&f, 0, 6);
+		if (inner6) {
+			bb_ipv6(&f, (uint16_t)(20 + PLEN), 6);
+			bb_tcp(&f, 1, 2, 3, 4, 5, TH_ACK);
+			bb_mem(&f, payload, PLEN);
+		} else {
+			bb_inner_v4(&f);
+		}
+		ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV6, f.b, f.n, &b), DECODE_TUNNEL);
+		assert_inner(&nx, b, inner6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4, 48, in_len);
+		free(b);
+	}
+	ck_assert_uint_eq(tf_stats.tunnel_ip_in_ip, n0 + 4);
+	/* ip_decode alone says there is a tunnel */
+	f.n = 0;
+	bb_ipv4(&f, 5, (uint16_t)(20 + 40 + PLEN), 0, 4);
+	bb_inner_v4(&f);
+	ck_assert_int_eq(decode_exact(&p, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_TUNNEL);
+}
+END_TEST
+
+/* IPv4 + GRE header with the given flags (optional fields filled in). */
+static size_t bb_gre(struct bb *f, uint16_t flags, uint16_t ptype, size_t inner_len)
+{
+	size_t h = 4;
+	if (flags & 0xC000)
+		h += 4;
+	if (flags & 0x2000)
+		h += 4;
+	if (flags & 0x1000)
+		h += 4;
+	if ((flags & 7) == 1 && (flags & 0x0080))
+		h += 4;
+	bb_ipv4(f, 5, (uint16_t)(20 + h + inner_len), 0, 47);
+	bb_be16(f, flags);
+	bb_be16(f, ptype);
+	for (size_t i = 4; i < h; i++)
+		bb_u8(f, (uint8_t)(0x80 + i));
+	return 20 + h;
+}
+
+START_TEST(tunnel_gre_variants)
+{
+	static const uint16_t flag_sets[] = { 0x0000, 0x8000, 0x2000, 0x1000, 0xB000, 0x3000 };
+	struct bb f;
+	struct pkt p;
+	struct ip_next nx;
+	uint8_t *b;
+	uint64_t g0 = tf_stats.tunnel_gre;
+	for (size_t i = 0; i < sizeof flag_sets / sizeof flag_sets[0]; i++) {
+		f.n = 0;
+		size_t off = bb_gre(&f, flag_sets[i], 0x0800, 40 + PLEN);
+		bb_inner_v4(&f);
+		ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+		assert_inner(&nx, b, ETHERTYPE_IPV4, off, 40 + PLEN);
+		free(b);
+	}
+	ck_assert_uint_eq(tf_stats.tunnel_gre, g0 + 6);
+	/* RFC 1701 routing: two SREs then the NULL SRE */
+	f.n = 0;
+	bb_ipv4(&f, 5, 0, 0, 47);
+	bb_be16(&f, 0x4000);
+	bb_be16(&f, 0x86DD);
+	bb_be32(&f, 0);                     /* checksum + offset */
+	bb_be16(&f, 0x0800); bb_u8(&f, 0); bb_u8(&f, 8); bb_fill(&f, 1, 8);
+	bb_be16(&f, 0xC000); bb_u8(&f, 0); bb_u8(&f, 4); bb_fill(&f, 2, 4);
+	bb_be32(&f, 0);
+	size_t off = f.n;
+	bb_ipv6(&f, 20, 6);
+	bb_tcp(&f, 1, 2, 3, 4, 5, 0);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+	assert_inner(&nx, b, ETHERTYPE_IPV6, off, 60);
+	free(b);
+	/* transparent Ethernet bridging, MPLS: handed back for the link layer */
+	f.n = 0;
+	off = bb_gre(&f, 0x2000, 0x6558, 14);
+	bb_fill(&f, 0xee, 14);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+	assert_inner(&nx, b, ETHERTYPE_TEB, off, 14);
+	free(b);
+	f.n = 0;
+	off = bb_gre(&f, 0, 0x8847, 4);
+	bb_be32(&f, 0x00010140);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+	assert_inner(&nx, b, ETHERTYPE_MPLS, off, 4);
+	free(b);
+	/* PPTP (version 1): key, sequence and acknowledgment, PPP inside */
+	f.n = 0;
+	off = bb_gre(&f, 0x3081, 0x880B, 4);
+	bb_be32(&f, 0xff030021);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+	assert_inner(&nx, b, ETHERTYPE_PPP, off, 4);
+	free(b);
+	/* version 1 without its key, an unknown version, an unknown type */
+	f.n = 0;
+	bb_gre(&f, 0x0001, 0x880B, 0);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_MALFORMED);
+	f.n = 0;
+	bb_gre(&f, 0x0002, 0x0800, 0);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_UNSUPPORTED);
+	f.n = 0;
+	bb_gre(&f, 0, 0x883E, 4);
+	bb_be32(&f, 0);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_NOT_TCP);
+	/* optional fields promised but cut */
+	f.n = 0;
+	bb_ipv4(&f, 5, 0, 0, 47);
+	bb_be16(&f, 0xB000);
+	bb_be16(&f, 0x0800);
+	bb_be32(&f, 1);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_MALFORMED);
+}
+END_TEST
+
+START_TEST(tunnel_erspan)
+{
+	struct bb f;
+	struct pkt p;
+	struct ip_next nx;
+	uint8_t *b;
+	/* type I: no S bit, no ERSPAN header */
+	f.n = 0;
+	size_t off = bb_gre(&f, 0, 0x88BE, 14);
+	bb_fill(&f, 0xee, 14);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+	assert_inner(&nx, b, ETHERTYPE_TEB, off, 14);
+	free(b);
+	/* type II: sequence number, 8-byte header of version 1 */
+	f.n = 0;
+	off = bb_gre(&f, 0x1000, 0x88BE, 8 + 14);
+	bb_be32(&f, 0x10640001);
+	bb_be32(&f, 0);
+	bb_fill(&f, 0xee, 14);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+	assert_inner(&nx, b, ETHERTYPE_TEB, off + 8, 14);
+	free(b);
+	f.b[off] = 0x20;                    /* version 2 under type II's type */
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_UNSUPPORTED);
+	/* type III: 12 bytes, and 8 more with the O bit */
+	for (int o = 0; o < 2; o++) {
+		f.n = 0;
+		off = bb_gre(&f, 0x1000, 0x22EB, 12 + (o ? 8 : 0) + 14);
+		bb_be32(&f, 0x20640001);
+		bb_be32(&f, 0x12345678);
+		bb_be16(&f, 0);
+		bb_be16(&f, o ? 1 : 0);
+		if (o)
+			bb_fill(&f, 0x33, 8);
+		bb_fill(&f, 0xee, 14);
+		ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+		assert_inner(&nx, b, ETHERTYPE_TEB, off + 12 + (o ? 8 : 0), 14);
+		free(b);
+	}
+	/* the type II header cut */
+	f.n = 0;
+	bb_gre(&f, 0x1000, 0x88BE, 4);
+	bb_be32(&f, 0x10640001);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_MALFORMED);
+}
+END_TEST
+
+/* IPv4 + UDP to dport with an 8-byte UDP header; returns the payload offset. */
+static size_t bb_udp(struct bb *f, uint16_t dport, size_t plen)
+{
+	bb_ipv4(f, 5, (uint16_t)(20 + 8 + plen), 0, 17);
+	bb_be16(f, 54321);
+	bb_be16(f, dport);
+	bb_be16(f, (uint16_t)(8 + plen));
+	bb_be16(f, 0);
+	return 28;
+}
+
+START_TEST(tunnel_udp)
+{
+	struct bb f;
+	struct pkt p;
+	struct ip_next nx;
+	uint8_t *b;
+	uint64_t v0 = tf_stats.tunnel_vxlan, nt = tf_stats.not_tcp;
+	/* VXLAN (RFC 7348): I flag, VNI; an Ethernet frame follows */
+	f.n = 0;
+	size_t off = bb_udp(&f, 4789, 8 + 14);
+	bb_be32(&f, 0x08000000);
+	bb_be32(&f, 0x00123400);
+	bb_fill(&f, 0xee, 14);
+	bb_fill(&f, 0, 4);                  /* padding after the UDP length */
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+	assert_inner(&nx, b, ETHERTYPE_TEB, off + 8, 14);
+	free(b);
+	f.b[off] = 0;                       /* I flag clear: not VXLAN */
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_NOT_TCP);
+	/* VXLAN-GPE: next protocol IPv4 */
+	f.n = 0;
+	off = bb_udp(&f, 4790, 8 + 40 + PLEN);
+	bb_be32(&f, 0x0C000001);
+	bb_be32(&f, 0x00000100);
+	bb_inner_v4(&f);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+	assert_inner(&nx, b, ETHERTYPE_IPV4, off + 8, 40 + PLEN);
+	free(b);
+	/* Geneve (RFC 8926) with 8 bytes of options, Ethernet inside */
+	f.n = 0;
+	off = bb_udp(&f, 6081, 8 + 8 + 14);
+	bb_u8(&f, 0x02);
+	bb_u8(&f, 0);
+	bb_be16(&f, 0x6558);
+	bb_be32(&f, 0x00000a00);
+	bb_fill(&f, 0x77, 8);
+	bb_fill(&f, 0xee, 14);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_TUNNEL);
+	assert_inner(&nx, b, ETHERTYPE_TEB, off + 16, 14);
+	free(b);
+	ck_assert_uint_eq(tf_stats.tunnel_vxlan, v0 + 3);
+	/* options longer than the packet */
+	f.b[off] = 0x3f;
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_MALFORMED);
+	/* DNS is only UDP; a UDP header cut short is malformed */
+	f.n = 0;
+	bb_udp(&f, 53, 12);
+	bb_fill(&f, 0, 12);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_NOT_TCP);
+	ck_assert_uint_eq(p.dport, 53);
+	ck_assert_uint_eq(tf_stats.not_tcp, nt + 2);
+	f.n = 0;
+	bb_ipv4(&f, 5, 26, 0, 17);
+	bb_be32(&f, 1);
+	bb_be16(&f, 2);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, NULL), DECODE_MALFORMED);
+}
+END_TEST
+
+START_TEST(fragment_descriptors)
+{
+	struct bb f;
+	struct pkt p;
+	struct ip_next nx;
+	uint8_t *b;
+	/* IPv4: offset 185 * 8, MF; header with options */
+	f.n = 0;
+	bb_ipv4(&f, 6, (uint16_t)(24 + 16), 0x2000 | 185, 6);
+	bb_fill(&f, 0x5a, 16);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV4, f.b, f.n, &b), DECODE_FRAGMENT);
+	ck_assert_uint_eq(nx.frag.family, 4);
+	ck_assert_uint_eq(nx.frag.proto, 6);
+	ck_assert_uint_eq(nx.frag.id, 0x1234);
+	ck_assert_uint_eq(nx.frag.offset, 1480);
+	ck_assert_int_eq(nx.frag.more, 1);
+	ck_assert_ptr_eq(nx.frag.hdr, b);
+	ck_assert_uint_eq(nx.frag.hdr_len, 24);
+	ck_assert_ptr_eq(nx.frag.data, b + 24);
+	ck_assert_uint_eq(nx.frag.len, 16);
+	ck_assert_mem_eq(nx.frag.src.bytes, v4src, 4);
+	free(b);
+	/* IPv6: hop-by-hop, then the Fragment header; padding excluded */
+	f.n = 0;
+	bb_ipv6(&f, 8 + 8 + 24, 0);
+	bb_u8(&f, 44);
+	bb_u8(&f, 0);
+	bb_fill(&f, 0, 6);
+	bb_u8(&f, 17);
+	bb_u8(&f, 0);
+	bb_be16(&f, 0x0100);                /* offset 256, last */
+	bb_be32(&f, 0xcafef00d);
+	bb_fill(&f, 0x11, 24);
+	bb_fill(&f, 0, 3);
+	ck_assert_int_eq(next_exact(&p, &nx, ETHERTYPE_IPV6, f.b, f.n, &b), DECODE_FRAGMENT);
+	ck_assert_uint_eq(nx.frag.family, 6);
+	ck_assert_uint_eq(nx.frag.proto, 17);
+	ck_assert_uint_eq(nx.frag.id, 0xcafef00du);
+	ck_assert_uint_eq(nx.frag.offset, 256);
+	ck_assert_int_eq(nx.frag.more, 0);
+	ck_assert_uint_eq(nx.frag.hdr_len, 48);
+	ck_assert_ptr_eq(nx.frag.data, b + 56);
+	ck_assert_uint_eq(nx.frag.len, 24);
+	ck_assert_mem_eq(nx.frag.dst.bytes, v6dst, 16);
+	free(b);
+}
+END_TEST
+
+START_TEST(v6_more_extension_headers)
+{
+	struct bb f;
+	struct pkt p;
+	/* mobility (135), HIP (139) and shim6 (140) are walked like options */
+	static const uint8_t kinds[] = { 135, 139, 140 };
+	for (size_t i = 0; i < sizeof kinds; i++) {
+		f.n = 0;
+		bb_ipv6(&f, 16 + 20, kinds[i]);
+		bb_u8(&f, 6);
+		bb_u8(&f, 1);
+		bb_fill(&f, 0, 14);
+		bb_tcp(&f, 1, 2, 3, 4, 5, 0);
+		uint64_t u = tf_stats.ipv6_unknown_ext;
+		ck_assert_int_eq(decode_exact(&p, ETHERTYPE_IPV6, f.b, f.n, NULL), DECODE_OK);
+		ck_assert_uint_eq(tf_stats.ipv6_unknown_ext, u);
+	}
+	/* an unknown next header is counted (and is not TCP) */
+	f.n = 0;
+	bb_ipv6(&f, 8, 253);
+	bb_fill(&f, 0, 8);
+	uint64_t u = tf_stats.ipv6_unknown_ext;
+	ck_assert_int_eq(decode_exact(&p, ETHERTYPE_IPV6, f.b, f.n, NULL), DECODE_NOT_TCP);
+	ck_assert_uint_eq(tf_stats.ipv6_unknown_ext, u + 1);
+}
+END_TEST
+
+START_TEST(truncation_sweep_tunnels)
+{
+	/* every tunnel packet cut at every length: a tunnel's inner view stays
+	 * inside the buffer (next_exact checks), a TCP payload too */
+	struct bb cases[6];
+	size_t ncases = 0;
+	struct bb *f = &cases[ncases++];
+	f->n = 0;
+	bb_gre(f, 0xB000, 0x0800, 40 + PLEN);
+	bb_inner_v4(f);
+	f = &cases[ncases++];
+	f->n = 0;
+	bb_gre(f, 0x1000, 0x22EB, 20 + 14);
+	bb_be32(f, 0x20640001); bb_be32(f, 0); bb_be16(f, 0); bb_be16(f, 1);
+	bb_fill(f, 0x33, 8);
+	bb_fill(f, 0xee, 14);
+	f = &cases[ncases++];
+	f->n = 0;
+	bb_udp(f, 4789, 8 + 14);
+	bb_be32(f, 0x08000000); bb_be32(f, 0x100);
+	bb_fill(f, 0xee, 14);
+	f = &cases[ncases++];
+	f->n = 0;
+	bb_udp(f, 6081, 8 + 4 + 14);
+	bb_u8(f, 1); bb_u8(f, 0); bb_be16(f, 0x6558); bb_be32(f, 0); bb_fill(f, 1, 4);
+	bb_fill(f, 0xee, 14);
+	f = &cases[ncases++];
+	f->n = 0;
+	bb_ipv6(f, 8 + 40 + PLEN, 60);
+	bb_u8(f, 4); bb_u8(f, 0); bb_fill(f, 0, 6);
+	bb_inner_v4(f);
+	f = &cases[ncases++];
+	f->n = 0;
+	bb_ipv6(f, 8 + 8 + 16, 0);
+	bb_u8(f, 44); bb_u8(f, 0); bb_fill(f, 0, 6);
+	bb_u8(f, 6); bb_u8(f, 0); bb_be16(f, 0x0009); bb_be32(f, 7);
+	bb_fill(f, 0x42, 16);
+	for (size_t k = 0; k < ncases; k++) {
+		for (size_t len = 0; len <= cases[k].n; len++) {
+			struct pkt p;
+			struct ip_next nx;
+			uint8_t *b;
+			uint16_t et = (cases[k].b[0] >> 4) == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+			int rc = next_exact(&p, &nx, et, cases[k].b, len, &b);
+			ck_assert(rc <= 0 && rc >= DECODE_TUNNEL);
+			if (rc == DECODE_FRAGMENT) {
+				ck_assert(nx.frag.data >= b && nx.frag.hdr == b);
+				ck_assert(nx.frag.data + nx.frag.len <= b + len);
+			}
+			if (rc == DECODE_OK)
+				ck_assert(p.payload >= b && p.payload + p.payload_len <= b + len);
+			free(b);
+		}
+	}
+}
+END_TEST
+
 static Suite *ip_suite(void)
 {
 	Suite *s = suite_create("ip");
@@ -818,6 +1255,13 @@ static Suite *ip_suite(void)
 	tcase_add_test(tc, mutation_stays_in_bounds);
 	tcase_add_test(tc, addr_text_v4);
 	tcase_add_test(tc, addr_text_v6_rfc5952);
+	tcase_add_test(tc, tunnel_ip_in_ip);
+	tcase_add_test(tc, tunnel_gre_variants);
+	tcase_add_test(tc, tunnel_erspan);
+	tcase_add_test(tc, tunnel_udp);
+	tcase_add_test(tc, fragment_descriptors);
+	tcase_add_test(tc, v6_more_extension_headers);
+	tcase_add_test(tc, truncation_sweep_tunnels);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,16 +1,976 @@
+/* Unit tests for core/store.c: name templates and path safety, buffered and
+ * direct writes, holes, shifts, the descriptor cap, the buffer cap, file
+ * times, name collisions and -FX. Everything is written under one temporary
+ * directory, removed at the end. */
+#include "store.h"
+#include "stats.h"
+
 #include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
-START_TEST(placeholder) { ck_assert_int_eq(1, 1); }
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char basedir[256];
+static unsigned subdir_seq;
+
+/* ---- temp dirs and files ----------------------------------------------------- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void rm_rf(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void base_setup(void)
+{
+	snprintf(basedir, sizeof basedir, "/tmp/tf-store-XXXXXX");
+	if (!mkdtemp(basedir))
+		abort();
+}
+
+static void base_teardown(void)
+{
+	rm_rf(basedir);
+}
+
+/* A fresh directory for one test (the test's own output dir). */
+static void new_dir(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/t%u-%ld", basedir, subdir_seq++, (long)getpid());
+	ck_assert_int_eq(mkdir(buf, 0755), 0);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	ck_assert_msg(fp != NULL, "cannot open %s", path);
+	uint8_t *b = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			b = realloc(b, cap);
+			ck_assert_ptr_nonnull(b);
+		}
+		size_t r = fread(b + n, 1, cap - n, fp);
+		if (!r)
+			break;
+		n += r;
+	}
+	fclose(fp);
+	*len = n;
+	return b;
+}
+
+static void check_file(const char *path, const uint8_t *want, size_t wantlen)
+{
+	size_t n;
+	uint8_t *got = slurp(path, &n);
+	ck_assert_msg(n == wantlen, "%s: %zu bytes, want %zu", path, n, wantlen);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(got[i] == want[i], "%s: byte %zu is 0x%02x, want 0x%02x",
+			      path, i, got[i], want[i]);
+	free(got);
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int count_open_fds(void)
+{
+	return count_entries("/proc/self/fd");
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+/* byte i of test pattern k: never 0, so holes are told apart */
+static uint8_t pat(unsigned k, uint64_t i)
+{
+	return (uint8_t)(1 + (i * 7 + k * 31 + (i >> 8)) % 251);
+}
+
+static void fill_pat(uint8_t *b, unsigned k, uint64_t off, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = pat(k, off + i);
+}
+
+/* ---- identities ----------------------------------------------------------------- */
+
+static void ident_v4(struct flow_ident *id)
+{
+	memset(id, 0, sizeof *id);
+	id->src.family = id->dst.family = 4;
+	static const uint8_t a[4] = { 128, 129, 130, 131 }, b[4] = { 10, 11, 12, 13 };
+	memcpy(id->src.bytes, a, 4);
+	memcpy(id->dst.bytes, b, 4);
+	id->sport = 2345;
+	id->dport = 45103;
+	id->first_sec = 1325542703;
+	id->first_usec = 250000;
+	id->session_id = 7;
+	id->flow_number = 12;
+}
+
+static void ident_v6(struct flow_ident *id)
+{
+	memset(id, 0, sizeof *id);
+	id->src.family = id->dst.family = 6;
+	id->src.bytes[0] = 0x20;
+	id->src.bytes[1] = 0x01;
+	id->src.bytes[2] = 0x0d;
+	id->src.bytes[3] = 0xb8;
+	id->src.bytes[15] = 1;
+	id->dst.bytes[0] = 0xfe;
+	id->dst.bytes[1] = 0x80;
+	id->dst.bytes[15] = 0x2a;
+	id->sport = 80;
+	id->dport = 65535;
+}
+
+#define DEFAULT_TMPL "%A.%a-%B.%b%V%v%C%c"
+#define V4NAME "128.129.130.131.02345-010.011.012.013.45103"
+
+static const char *expand(const char *tmpl, const struct flow_ident *id, uint32_t cc)
+{
+	static char buf[512];
+	int rc = store_expand_name(tmpl, id, cc, buf, sizeof buf);
+	ck_assert_msg(rc == 0, "expand '%s' -> %d", tmpl, rc);
+	return buf;
+}
+
+/* ---- names ------------------------------------------------------------------------ */
+
+START_TEST(name_default_v4)
+{
+	struct flow_ident id;
+	ident_v4(&id);
+	ck_assert_str_eq(expand(DEFAULT_TMPL, &id, 0), V4NAME);
+	ck_assert_str_eq(expand(DEFAULT_TMPL, &id, 1), V4NAME "c0001");
+	ck_assert_str_eq(expand(DEFAULT_TMPL, &id, 5), V4NAME "c0005");
+	ck_assert_str_eq(expand(DEFAULT_TMPL, &id, 12345), V4NAME "c12345");
+	id.has_vlan = 1;
+	id.vlan = 100;
+	ck_assert_str_eq(expand(DEFAULT_TMPL, &id, 0), V4NAME "--100");
+	ck_assert_str_eq(expand(DEFAULT_TMPL, &id, 1), V4NAME "--100c0001");
+	id.vlan = 0;
+	ck_assert_str_eq(expand(DEFAULT_TMPL, &id, 0), V4NAME "--0");
+	/* small addresses and ports are zero padded */
+	memset(id.src.bytes, 0, 4);
+	id.src.bytes[3] = 1;
+	id.sport = 0;
+	id.dport = 7;
+	id.has_vlan = 0;
+	ck_assert_str_eq(expand(DEFAULT_TMPL, &id, 0),
+			 "000.000.000.001.00000-010.011.012.013.00007");
+}
 END_TEST
-int main(void)
+
+START_TEST(name_default_v6)
+{
+	struct flow_ident id;
+	ident_v6(&id);
+	ck_assert_str_eq(expand(DEFAULT_TMPL, &id, 0), "2001:db8::1.00080-fe80::2a.65535");
+	id.has_vlan = 1;
+	id.vlan = 4095;
+	ck_assert_str_eq(expand(DEFAULT_TMPL, &id, 2), "2001:db8::1.00080-fe80::2a.65535--4095c0002");
+}
+END_TEST
+
+START_TEST(name_other_tokens)
+{
+	struct flow_ident id;
+	ident_v4(&id);
+	ck_assert_str_eq(expand("%T", &id, 0), "2012-01-02T22:18:23Z");
+	ck_assert_str_eq(expand("%t", &id, 0), "1325542703");
+	ck_assert_str_eq(expand("%tT%A", &id, 0), "1325542703T128.129.130.131");
+	ck_assert_str_eq(expand("%S", &id, 0), "7");
+	ck_assert_str_eq(expand("%#", &id, 0), "0");
+	ck_assert_str_eq(expand("%#", &id, 3), "3");
+}
+END_TEST
+
+START_TEST(name_tokens_more)
+{
+	struct flow_ident id;
+	ident_v4(&id);
+	id.flow_number = 1234567890123ull;
+	ck_assert_str_eq(expand("%N", &id, 0), "123");
+	ck_assert_str_eq(expand("%K", &id, 0), "890");
+	ck_assert_str_eq(expand("%M", &id, 0), "567");
+	ck_assert_str_eq(expand("%G", &id, 0), "234");
+	id.flow_number = 5;
+	ck_assert_str_eq(expand("%G/%M/%K/%N", &id, 0), "000/000/000/005");
+	ck_assert_str_eq(expand("100%%", &id, 0), "100%");
+	ck_assert_str_eq(expand("%%a", &id, 0), "%a");
+	ck_assert_str_eq(expand("x%Z", &id, 0), "x%Z");      /* unknown token kept */
+	ck_assert_str_eq(expand("x%", &id, 0), "x%");        /* lone % at the end */
+	/* MACs only where the link has them */
+	ck_assert_str_eq(expand("m%E%e", &id, 0), "m");
+	id.has_mac = 1;
+	static const uint8_t sm[6] = { 0x00, 0x11, 0x22, 0xaa, 0xbb, 0xcc };
+	static const uint8_t dm[6] = { 0xde, 0xad, 0xbe, 0xef, 0x00, 0x01 };
+	memcpy(id.src_mac, sm, 6);
+	memcpy(id.dst_mac, dm, 6);
+	ck_assert_str_eq(expand("%E-%e", &id, 0), "00:11:22:aa:bb:cc-de:ad:be:ef:00:01");
+	/* %V%v without a VLAN is nothing */
+	ck_assert_str_eq(expand("a%V%vb", &id, 0), "ab");
+}
+END_TEST
+
+START_TEST(name_empty_and_overflow)
+{
+	struct flow_ident id;
+	ident_v4(&id);
+	char buf[64];
+	ck_assert_int_eq(store_expand_name("%C%c", &id, 0, buf, sizeof buf), -EINVAL);
+	ck_assert_int_eq(store_expand_name("", &id, 0, buf, sizeof buf), -EINVAL);
+	ck_assert_int_eq(store_expand_name("/", &id, 0, buf, sizeof buf), -EINVAL);
+	ck_assert_int_eq(store_expand_name("././/", &id, 0, buf, sizeof buf), -EINVAL);
+	/* the default name is 43 bytes: 44 fits, 43 does not */
+	ck_assert_int_eq(store_expand_name(DEFAULT_TMPL, &id, 0, buf, 44), 0);
+	ck_assert_str_eq(buf, V4NAME);
+	ck_assert_int_eq(store_expand_name(DEFAULT_TMPL, &id, 0, buf, 43), -ENAMETOOLONG);
+	ck_assert_uint_lt(strlen(buf), 43);
+}
+END_TEST
+
+START_TEST(name_path_safety)
+{
+	struct flow_ident id;
+	ident_v4(&id);
+	ck_assert_str_eq(expand("../x%a", &id, 0), "__/x02345");
+	ck_assert_str_eq(expand("..", &id, 0), "__");
+	ck_assert_str_eq(expand("/etc/passwd", &id, 0), "etc/passwd");
+	ck_assert_str_eq(expand("///abs//x", &id, 0), "abs/x");
+	ck_assert_str_eq(expand("a//b", &id, 0), "a/b");
+	ck_assert_str_eq(expand("./a/./b/", &id, 0), "a/b");
+	ck_assert_str_eq(expand("a/../../b", &id, 0), "a/__/__/b");
+	ck_assert_str_eq(expand("...", &id, 0), "...");          /* a plain name */
+	ck_assert_str_eq(expand("..x/x..", &id, 0), "..x/x..");
+	ck_assert_str_eq(expand("a\x01" "b\x1f" "c\x7f" "d\te", &id, 0), "a_b_c_d_e");
+	ck_assert_str_eq(expand("\xc3\xa9t\xc3\xa9", &id, 0), "\xc3\xa9t\xc3\xa9");  /* UTF-8 kept */
+	ck_assert_str_eq(expand("%A/%B/%a", &id, 0),
+			 "128.129.130.131/010.011.012.013/02345");
+}
+END_TEST
+
+/* ---- a store in a fresh directory ---------------------------------------------- */
+
+struct tstore {
+	char dir[300];
+	struct store *s;
+};
+
+static void open_store(struct tstore *ts, const char *tmpl, int max_fds, uint64_t max_buffered,
+		       int no_files)
+{
+	new_dir(ts->dir, sizeof ts->dir);
+	struct store_config cfg = {
+		.outdir = ts->dir,
+		.template_str = tmpl,
+		.no_files = no_files,
+		.max_fds = max_fds,
+		.max_buffered = max_buffered,
+	};
+	char err[256];
+	ts->s = store_new(&cfg, err, sizeof err);
+	ck_assert_msg(ts->s != NULL, "store_new: %s", err);
+}
+
+static void path_in(char *buf, size_t len, const struct tstore *ts, const char *name)
+{
+	snprintf(buf, len, "%s/%s", ts->dir, name);
+}
+
+START_TEST(store_new_creates_parents)
+{
+	char dir[300], out[400], err[256];
+	new_dir(dir, sizeof dir);
+	snprintf(out, sizeof out, "%s/a/b/c", dir);
+	struct store_config cfg = { .outdir = out };
+	struct store *s = store_new(&cfg, err, sizeof err);
+	ck_assert_ptr_nonnull(s);
+	struct stat st;
+	ck_assert_int_eq(stat(out, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	store_free(s);
+	/* an existing directory is fine; a file in the way is an error */
+	s = store_new(&cfg, err, sizeof err);
+	ck_assert_ptr_nonnull(s);
+	store_free(s);
+	char file[420];
+	snprintf(file, sizeof file, "%s/plain", dir);
+	FILE *fp = fopen(file, "w");
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	cfg.outdir = file;
+	err[0] = 0;
+	ck_assert_ptr_null(store_new(&cfg, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "output directory"));
+	snprintf(out, sizeof out, "%s/plain/sub", dir);
+	cfg.outdir = out;
+	ck_assert_ptr_null(store_new(&cfg, err, sizeof err));
+}
+END_TEST
+
+START_TEST(write_in_order)
+{
+	struct tstore ts;
+	open_store(&ts, NULL, 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ck_assert_int_eq(f.fd, -1);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"hello ", 6), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 6, (const uint8_t *)"world", 5), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 11, (const uint8_t *)"", 0), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 11, (const uint8_t *)"!", 1), 0);
+	ck_assert_uint_eq(f.size, 12);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	ck_assert_int_eq(f.fd, -1);
+	ck_assert_ptr_nonnull(f.path);
+	char want[400];
+	path_in(want, sizeof want, &ts, V4NAME);
+	ck_assert_str_eq(f.path, want);
+	ck_assert_str_eq(f.name, V4NAME);
+	ck_assert_ptr_eq(f.name, f.path + strlen(ts.dir) + 1);
+	ck_assert_uint_eq(f.connection_count, 0);
+	ck_assert_uint_eq(f.size, 12);
+	check_file(want, (const uint8_t *)"hello world!", 12);
+	store_file_release(&f);
+	ck_assert_ptr_null(f.path);
+	ck_assert_int_eq(count_entries(ts.dir), 1);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(write_large_in_order)
+{
+	/* 3 MiB in uneven pieces: crosses the buffer size many times */
+	struct tstore ts;
+	open_store(&ts, NULL, 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	size_t total = 3u << 20;
+	uint8_t *want = malloc(total);
+	ck_assert_ptr_nonnull(want);
+	fill_pat(want, 1, 0, total);
+	size_t off = 0, step = 1;
+	while (off < total) {
+		size_t n = step;
+		if (n > total - off)
+			n = total - off;
+		ck_assert_int_eq(store_write(ts.s, &f, off, want + off, (uint32_t)n), 0);
+		off += n;
+		step = step * 3 + 17;
+		if (step > 300000)
+			step = 1;
+	}
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	check_file(f.path, want, total);
+	store_file_release(&f);
+	free(want);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(write_with_hole)
+{
+	struct tstore ts;
+	open_store(&ts, "flow", 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"0123456789", 10), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 20, (const uint8_t *)"abcdefghij", 10), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 30, (const uint8_t *)"KLM", 3), 0);
+	ck_assert_uint_eq(f.size, 33);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	uint8_t want[33];
+	memcpy(want, "0123456789", 10);
+	memset(want + 10, 0, 10);
+	memcpy(want + 20, "abcdefghijKLM", 13);
+	check_file(f.path, want, sizeof want);
+	store_file_release(&f);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(write_sparse_hole)
+{
+	struct tstore ts;
+	open_store(&ts, "flow", 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	uint64_t gap = 16u << 20;
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"A", 1), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, gap, (const uint8_t *)"Z", 1), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	struct stat st;
+	ck_assert_int_eq(stat(f.path, &st), 0);
+	ck_assert_int_eq(st.st_size, (off_t)gap + 1);
+	ck_assert_msg((uint64_t)st.st_blocks * 512 < (1u << 20),
+		      "hole not sparse: %lld blocks", (long long)st.st_blocks);
+	int fd = open(f.path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	uint8_t b[3];
+	ck_assert_int_eq(pread(fd, b, 1, 0), 1);
+	ck_assert_uint_eq(b[0], 'A');
+	ck_assert_int_eq(pread(fd, b, 3, (off_t)gap - 2), 3);
+	ck_assert_uint_eq(b[0], 0);
+	ck_assert_uint_eq(b[1], 0);
+	ck_assert_uint_eq(b[2], 'Z');
+	close(fd);
+	store_file_release(&f);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(write_late_bytes)
+{
+	struct tstore ts;
+	open_store(&ts, "flow", 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"0123456789", 10), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 20, (const uint8_t *)"abcdefghij", 10), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 10, (const uint8_t *)"+-+-+", 5), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 30, (const uint8_t *)"end", 3), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 15, (const uint8_t *)"*/*/*", 5), 0);
+	ck_assert_uint_eq(f.size, 33);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	check_file(f.path, (const uint8_t *)"0123456789+-+-+*/*/*abcdefghijend", 33);
+	store_file_release(&f);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(write_late_bytes_after_flush)
+{
+	/* the early part is already on disk when the late bytes come */
+	struct tstore ts;
+	open_store(&ts, "flow", 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	size_t total = 600000;
+	uint8_t *want = malloc(total);
+	ck_assert_ptr_nonnull(want);
+	fill_pat(want, 2, 0, total);
+	/* everything but [1000, 1100) and [500000, 500010) */
+	ck_assert_int_eq(store_write(ts.s, &f, 0, want, 1000), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 1100, want + 1100, 500000 - 1100), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 500010, want + 500010, (uint32_t)(total - 500010)), 0);
+	ck_assert_ptr_nonnull(f.path);          /* on disk by now */
+	ck_assert_int_eq(store_write(ts.s, &f, 1000, want + 1000, 100), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 500000, want + 500000, 10), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	check_file(f.path, want, total);
+	store_file_release(&f);
+	free(want);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(shift_buffer_only)
+{
+	struct tstore ts;
+	open_store(&ts, "flow", 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"hello", 5), 0);
+	ck_assert_ptr_null(f.path);                 /* still only in memory */
+	ck_assert_int_eq(store_shift(ts.s, &f, 6), 0);
+	ck_assert_uint_eq(f.size, 11);
+	ck_assert_int_eq(store_write(ts.s, &f, 11, (const uint8_t *)"!", 1), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"front", 5), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	check_file(f.path, (const uint8_t *)"front\0hello!", 12);
+	store_file_release(&f);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(shift_zero_is_noop)
+{
+	struct tstore ts;
+	open_store(&ts, "flow", 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"abc", 3), 0);
+	ck_assert_int_eq(store_shift(ts.s, &f, 0), 0);
+	ck_assert_uint_eq(f.size, 3);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	check_file(f.path, (const uint8_t *)"abc", 3);
+	store_file_release(&f);
+	store_free(ts.s);
+}
+END_TEST
+
+/* Data already flushed to the file: the shift moves it on disk. */
+static void shift_flushed(uint64_t shift, int only_disk)
+{
+	struct tstore ts;
+	open_store(&ts, "flow", 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	size_t body = 400000;                        /* larger than one buffer */
+	size_t total = body + shift;
+	uint8_t *want = malloc(total);
+	ck_assert_ptr_nonnull(want);
+	fill_pat(want, 3, 0, total);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, want + shift, (uint32_t)body), 0);
+	ck_assert_ptr_nonnull(f.path);
+	if (only_disk) {
+		/* an identical rewrite of the start flushes the buffer and goes
+		 * straight to the file: nothing stays in memory */
+		ck_assert_int_eq(store_write(ts.s, &f, 0, want + shift, 70000), 0);
+		ck_assert_uint_eq(f.buf_len, 0);
+	} else {
+		ck_assert_uint_gt(f.buf_len, 0);
+	}
+	ck_assert_int_eq(store_shift(ts.s, &f, shift), 0);
+	ck_assert_uint_eq(f.size, total);
+	ck_assert_int_eq(f.failed, 0);
+	/* before the front arrives, the front reads as zeros */
+	{
+		int fd = open(f.path, O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		uint8_t *b = malloc(total);
+		ck_assert_ptr_nonnull(b);
+		ssize_t r = pread(fd, b, total, 0);
+		ck_assert_int_eq(r, (ssize_t)total);
+		for (size_t i = 0; i < shift; i++)
+			ck_assert_msg(b[i] == 0, "front byte %zu is 0x%02x", i, b[i]);
+		ck_assert_mem_eq(b + shift, want + shift, body);
+		free(b);
+		close(fd);
+	}
+	ck_assert_int_eq(store_write(ts.s, &f, 0, want, (uint32_t)shift), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	check_file(f.path, want, total);
+	store_file_release(&f);
+	free(want);
+	store_free(ts.s);
+}
+
+START_TEST(shift_flushed_small)
+{
+	shift_flushed(1000, 0);
+}
+END_TEST
+
+START_TEST(shift_flushed_larger_than_data)
+{
+	shift_flushed(500000, 0);
+}
+END_TEST
+
+START_TEST(shift_only_on_disk)
+{
+	shift_flushed(4096, 1);
+}
+END_TEST
+
+START_TEST(shift_flushed_and_buffered)
+{
+	/* part on disk, part still buffered */
+	struct tstore ts;
+	open_store(&ts, "flow", 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	size_t body = 300000, shift = 77777, total = body + shift;
+	uint8_t *want = malloc(total);
+	ck_assert_ptr_nonnull(want);
+	fill_pat(want, 4, 0, total);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, want + shift, (uint32_t)body), 0);
+	ck_assert_uint_gt(f.buf_len, 0);
+	ck_assert_int_eq(store_shift(ts.s, &f, shift), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, want, (uint32_t)shift), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	check_file(f.path, want, total);
+	store_file_release(&f);
+	free(want);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(extend_trailing_hole)
+{
+	struct tstore ts;
+	open_store(&ts, "flow%C%c", 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"xy", 2), 0);
+	store_extend(&f, 10);
+	ck_assert_uint_eq(f.size, 10);
+	store_extend(&f, 5);                     /* never shrinks */
+	ck_assert_uint_eq(f.size, 10);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	check_file(f.path, (const uint8_t *)"xy\0\0\0\0\0\0\0\0", 10);
+	store_file_release(&f);
+
+	/* only a hole, no byte written: a file of zeros */
+	struct store_file g;
+	store_file_init(&g);
+	ident_v4(&g.id);
+	store_extend(&g, 4);
+	ck_assert_int_eq(store_file_close(ts.s, &g), 0);
+	ck_assert_ptr_nonnull(g.path);
+	check_file(g.path, (const uint8_t *)"\0\0\0\0", 4);
+	store_file_release(&g);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(empty_flow_creates_no_file)
+{
+	struct tstore ts;
+	open_store(&ts, NULL, 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	ck_assert_ptr_null(f.path);
+	ck_assert_uint_eq(f.size, 0);
+	store_file_release(&f);
+	ck_assert_int_eq(count_entries(ts.dir), 0);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(fd_cap_interleaved)
+{
+	enum { NF = 10, ROUNDS = 12, PIECE = 70000 };
+	struct tstore ts;
+	open_store(&ts, "f%S", 2, 0, 0);
+	struct store_file *fs = calloc(NF, sizeof *fs);
+	ck_assert_ptr_nonnull(fs);
+	for (unsigned i = 0; i < NF; i++) {
+		store_file_init(&fs[i]);
+		ident_v4(&fs[i].id);
+		fs[i].id.session_id = i;
+	}
+	uint64_t ev0 = tf_stats.fd_evictions;
+	int base_fds = count_open_fds();
+	uint8_t *piece = malloc(PIECE);
+	ck_assert_ptr_nonnull(piece);
+	for (unsigned r = 0; r < ROUNDS; r++) {
+		for (unsigned i = 0; i < NF; i++) {
+			/* odd files get their rounds in reverse pairs: out of order writes */
+			unsigned rr = r;
+			if (i % 2 && r % 2 == 0 && r + 1 < ROUNDS)
+				rr = r + 1;
+			else if (i % 2 && r % 2 == 1)
+				rr = r - 1;
+			uint64_t off = (uint64_t)rr * PIECE;
+			fill_pat(piece, i, off, PIECE);
+			ck_assert_int_eq(store_write(ts.s, &fs[i], off, piece, PIECE), 0);
+			ck_assert_int_le(count_open_fds(), base_fds + 2);
+		}
+	}
+	free(piece);
+	size_t total = (size_t)ROUNDS * PIECE;
+	uint8_t *want = malloc(total);
+	ck_assert_ptr_nonnull(want);
+	for (unsigned i = 0; i < NF; i++) {
+		ck_assert_int_eq(store_file_close(ts.s, &fs[i]), 0);
+		ck_assert_int_le(count_open_fds(), base_fds + 2);
+		char name[32];
+		snprintf(name, sizeof name, "f%u", i);
+		ck_assert_str_eq(fs[i].name, name);
+		fill_pat(want, i, 0, total);
+		check_file(fs[i].path, want, total);
+		store_file_release(&fs[i]);
+	}
+	ck_assert_int_eq(count_open_fds(), base_fds);
+	ck_assert_uint_gt(tf_stats.fd_evictions, ev0);
+	ck_assert_uint_eq(tf_stats.write_errors, 0);
+	free(want);
+	free(fs);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(buffer_cap_many_files)
+{
+	enum { NF = 40, ROUNDS = 30 };
+	struct tstore ts;
+	open_store(&ts, "f%S", 4, 64u << 10, 0);
+	struct store_file *fs = calloc(NF, sizeof *fs);
+	ck_assert_ptr_nonnull(fs);
+	for (unsigned i = 0; i < NF; i++) {
+		store_file_init(&fs[i]);
+		ident_v4(&fs[i].id);
+		fs[i].id.session_id = i;
+	}
+	uint64_t len[NF];
+	memset(len, 0, sizeof len);
+	uint8_t piece[3000];
+	for (unsigned r = 0; r < ROUNDS; r++) {
+		for (unsigned i = 0; i < NF; i++) {
+			uint32_t n = 100 + (r * 37 + i * 101) % 2900;
+			fill_pat(piece, i + 100, len[i], n);
+			ck_assert_int_eq(store_write(ts.s, &fs[i], len[i], piece, n), 0);
+			len[i] += n;
+		}
+	}
+	for (unsigned i = 0; i < NF; i++) {
+		ck_assert_int_eq(store_file_close(ts.s, &fs[i]), 0);
+		ck_assert_uint_eq(fs[i].size, len[i]);
+		uint8_t *want = malloc(len[i]);
+		ck_assert_ptr_nonnull(want);
+		fill_pat(want, i + 100, 0, len[i]);
+		check_file(fs[i].path, want, len[i]);
+		free(want);
+		store_file_release(&fs[i]);
+	}
+	ck_assert_uint_eq(tf_stats.write_errors, 0);
+	free(fs);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(file_times)
+{
+	struct tstore ts;
+	open_store(&ts, NULL, 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"t", 1), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	struct stat st;
+	ck_assert_int_eq(stat(f.path, &st), 0);
+	ck_assert_int_eq(st.st_mtim.tv_sec, 1325542703);
+	ck_assert_int_eq(st.st_mtim.tv_nsec, 250000000);
+	ck_assert_int_eq(st.st_atim.tv_sec, 1325542703);
+	store_file_release(&f);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(existing_name_never_overwritten)
+{
+	struct tstore ts;
+	open_store(&ts, NULL, 0, 0, 0);
+	char old[400];
+	path_in(old, sizeof old, &ts, V4NAME);
+	FILE *fp = fopen(old, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("OLD", fp);
+	fclose(fp);
+
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"new", 3), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	ck_assert_str_eq(f.name, V4NAME "c0001");
+	ck_assert_uint_eq(f.connection_count, 1);
+	check_file(old, (const uint8_t *)"OLD", 3);
+	check_file(f.path, (const uint8_t *)"new", 3);
+	store_file_release(&f);
+
+	/* a second and third flow with the same identity: c0002, c0003 */
+	for (unsigned k = 2; k <= 3; k++) {
+		struct store_file g;
+		store_file_init(&g);
+		ident_v4(&g.id);
+		ck_assert_int_eq(store_write(ts.s, &g, 0, (const uint8_t *)"again", 5), 0);
+		ck_assert_int_eq(store_file_close(ts.s, &g), 0);
+		ck_assert_uint_eq(g.connection_count, k);
+		char want[64];
+		snprintf(want, sizeof want, V4NAME "c%04u", k);
+		ck_assert_str_eq(g.name, want);
+		store_file_release(&g);
+	}
+	check_file(old, (const uint8_t *)"OLD", 3);
+	ck_assert_int_eq(count_entries(ts.dir), 4);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(template_with_dirs_stays_inside)
+{
+	char parent[300];
+	new_dir(parent, sizeof parent);
+	char out[400];
+	snprintf(out, sizeof out, "%s/out", parent);
+	static const char *tmpls[] = { "../../esc%a", "/abs%a", "a//b/../c%a", "x/\x01y%a" };
+	static const char *want[] = { "__/__/esc02345", "abs02345", "a/b/__/c02345",
+				      "x/_y02345" };
+	for (size_t i = 0; i < sizeof tmpls / sizeof tmpls[0]; i++) {
+		struct store_config cfg = { .outdir = out, .template_str = tmpls[i] };
+		char err[256];
+		struct store *s = store_new(&cfg, err, sizeof err);
+		ck_assert_ptr_nonnull(s);
+		struct store_file f;
+		store_file_init(&f);
+		ident_v4(&f.id);
+		ck_assert_int_eq(store_write(s, &f, 0, (const uint8_t *)"in", 2), 0);
+		ck_assert_int_eq(store_file_close(s, &f), 0);
+		ck_assert_str_eq(f.name, want[i]);
+		char p[600];
+		snprintf(p, sizeof p, "%s/%s", out, want[i]);
+		check_file(p, (const uint8_t *)"in", 2);
+		store_file_release(&f);
+		store_free(s);
+	}
+	/* nothing next to the output directory, nothing at the root */
+	ck_assert_int_eq(count_entries(parent), 1);
+	ck_assert(!exists("/abs02345"));
+	char esc[400];
+	snprintf(esc, sizeof esc, "%s/esc02345", basedir);
+	ck_assert(!exists(esc));
+}
+END_TEST
+
+START_TEST(read_back)
+{
+	struct tstore ts;
+	open_store(&ts, "flow", 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	uint8_t got[16];
+	ck_assert_int_eq(store_read(ts.s, &f, 0, got, 1), -1);          /* nothing stored */
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"0123456789", 10), 0);
+	ck_assert_int_eq(store_read(ts.s, &f, 2, got, 5), 0);           /* from the buffer */
+	ck_assert_mem_eq(got, "23456", 5);
+	ck_assert_ptr_null(f.path);
+	ck_assert_int_eq(store_read(ts.s, &f, 8, got, 3), -1);          /* past the size */
+	/* a late write elsewhere puts the first bytes on disk */
+	ck_assert_int_eq(store_write(ts.s, &f, 20, (const uint8_t *)"abcdef", 6), 0);
+	ck_assert_ptr_nonnull(f.path);
+	ck_assert_int_eq(store_read(ts.s, &f, 0, got, 10), 0);          /* from the file */
+	ck_assert_mem_eq(got, "0123456789", 10);
+	ck_assert_int_eq(store_read(ts.s, &f, 21, got, 5), 0);          /* buffer again */
+	ck_assert_mem_eq(got, "bcdef", 5);
+	ck_assert_int_eq(store_read(ts.s, &f, 8, got, 14), 0);          /* across the hole */
+	ck_assert_mem_eq(got, "89\0\0\0\0\0\0\0\0\0\0ab", 14);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	check_file(f.path, (const uint8_t *)"0123456789\0\0\0\0\0\0\0\0\0\0abcdef", 26);
+	store_file_release(&f);
+	store_free(ts.s);
+
+	/* -FX: nothing to read back */
+	open_store(&ts, "flow", 0, 0, 1);
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"abc", 3), 0);
+	ck_assert_int_eq(store_read(ts.s, &f, 0, got, 3), -1);
+	store_file_close(ts.s, &f);
+	store_free(ts.s);
+}
+END_TEST
+
+START_TEST(no_files_mode)
+{
+	struct tstore ts;
+	open_store(&ts, NULL, 0, 0, 1);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	uint8_t big[100000];
+	memset(big, 'q', sizeof big);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(store_write(ts.s, &f, (uint64_t)i * sizeof big, big, sizeof big), 0);
+	ck_assert_int_eq(store_write(ts.s, &f, 5000000, big, 10), 0);
+	ck_assert_int_eq(store_shift(ts.s, &f, 100), 0);
+	ck_assert_uint_eq(f.size, 5000110);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	ck_assert_ptr_null(f.path);
+	ck_assert_int_eq(f.fd, -1);
+	ck_assert_int_eq(count_entries(ts.dir), 0);
+	store_file_release(&f);
+	store_free(ts.s);
+}
+END_TEST
+
+static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, placeholder);
+	TCase *names = tcase_create("names");
+	tcase_add_test(names, name_default_v4);
+	tcase_add_test(names, name_default_v6);
+	tcase_add_test(names, name_other_tokens);
+	tcase_add_test(names, name_tokens_more);
+	tcase_add_test(names, name_empty_and_overflow);
+	tcase_add_test(names, name_path_safety);
+	suite_add_tcase(s, names);
+
+	TCase *tc = tcase_create("files");
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_test(tc, store_new_creates_parents);
+	tcase_add_test(tc, write_in_order);
+	tcase_add_test(tc, write_large_in_order);
+	tcase_add_test(tc, write_with_hole);
+	tcase_add_test(tc, write_sparse_hole);
+	tcase_add_test(tc, write_late_bytes);
+	tcase_add_test(tc, write_late_bytes_after_flush);
+	tcase_add_test(tc, shift_buffer_only);
+	tcase_add_test(tc, shift_zero_is_noop);
+	tcase_add_test(tc, shift_flushed_small);
+	tcase_add_test(tc, shift_flushed_larger_than_data);
+	tcase_add_test(tc, shift_only_on_disk);
+	tcase_add_test(tc, shift_flushed_and_buffered);
+	tcase_add_test(tc, extend_trailing_hole);
+	tcase_add_test(tc, empty_flow_creates_no_file);
+	tcase_add_test(tc, fd_cap_interleaved);
+	tcase_add_test(tc, buffer_cap_many_files);
+	tcase_add_test(tc, file_times);
+	tcase_add_test(tc, existing_name_never_overwritten);
+	tcase_add_test(tc, template_with_dirs_stays_inside);
+	tcase_add_test(tc, read_back);
+	tcase_add_test(tc, no_files_mode);
+	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(store_suite());
 	srunner_run_all(sr, CK_NORMAL);
-	int nf = srunner_ntests_failed(sr);
+	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,0 +1,331 @@
+/* md5: the MD5 (and optionally more digests) of every flow and every derived
+ * object, as <hashdigest type='MD5'>hex</hashdigest> in its <fileobject>.
+ *
+ * Flows are hashed as they stream (data events; a hole announced by a gap
+ * event hashes as the zeros the file holds there), so the file is never read
+ * again. When the host says at close that the events did not describe the
+ * file byte for byte (TF_FLOW_REWRITTEN: late bytes filled a hole, bytes were
+ * placed in front, -b cut the file, a write failed), or the bytes hashed do
+ * not add up to the file size, the streamed digest is discarded and the
+ * closed file is hashed instead: the digest always equals md5sum of the file.
+ * With -FX there is no file; such a flow then gets no digest (and a note
+ * with -v) rather than a wrong one.
+ *
+ * Parameters: md5_also=sha256[,sha1,...] adds digests (libcrypto names).
+ * Built like any third-party scanner: only <tcpflow/scanner.h>. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+
+#include <tcpflow/scanner.h>
+
+#define MD5_MAX_DIGESTS 8
+#define MD5_CHUNK 65536
+
+static const struct tf_host *host;
+
+struct md5_state {
+	size_t n;
+	const EVP_MD *md[MD5_MAX_DIGESTS];
+	char label[MD5_MAX_DIGESTS][32];   /* type='...' */
+	uint8_t *buf;                      /* for reading files */
+};
+
+struct md5_flow {
+	uint64_t hashed;                   /* stream bytes fed so far */
+	int broken;                        /* events out of order or a digest error */
+	EVP_MD_CTX *c[MD5_MAX_DIGESTS];
+};
+
+static const uint8_t md5_zeros[MD5_CHUNK];
+
+static const struct tf_param md5_params[] = {
+	{ "md5_also", "", "also compute these digests: libcrypto names, comma-separated "
+	  "(sha1, sha256, sha512, sha3-256, ...)" },
+	{ NULL, NULL, NULL },
+};
+
+static int add_digest(struct md5_state *st, struct tf_ctx *ctx, const char *name)
+{
+	const EVP_MD *md = EVP_get_digestbyname(name);
+	if (!md) {
+		tf_logf(host, ctx, TF_LOG_ERROR, "md5_also: unknown digest '%s' (libcrypto names: "
+			"sha1, sha224, sha256, sha384, sha512, sha3-256, ...)", name);
+		return -EINVAL;
+	}
+	char label[32];
+	const char *sn = OBJ_nid2sn(EVP_MD_type(md));
+	size_t i;
+	for (i = 0; sn && sn[i] && i + 1 < sizeof label; i++)
+		label[i] = (sn[i] >= 'a' && sn[i] <= 'z') ? (char)(sn[i] - 'a' + 'A') : sn[i];
+	label[i] = '\0';
+	for (size_t j = 0; j < st->n; j++)
+		if (!strcmp(st->label[j], label))
+			return 0;   /* asked for twice (or md5 itself) */
+	if (st->n == MD5_MAX_DIGESTS) {
+		tf_logf(host, ctx, TF_LOG_ERROR, "md5_also: at most %d digests",
+			MD5_MAX_DIGESTS - 1);
+		return -E2BIG;
+	}
+	st->md[st->n] = md;
+	memcpy(st->label[st->n], label, sizeof label);
+	st->n++;
+	return 0;
+}
+
+static int md5_init(struct tf_ctx *ctx, void **state)
+{
+	struct md5_state *st = calloc(1, sizeof *st);
+	if (!st || !(st->buf = malloc(MD5_CHUNK))) {
+		free(st);
+		tf_logf(host, ctx, TF_LOG_ERROR, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = add_digest(st, ctx, "md5");
+	const char *also = host->get_param(ctx, "md5_also");
+	/* split on commas (and spaces) without modifying the value */
+	for (const char *p = also ? also : ""; rc == 0 && *p;) {
+		while (*p == ',' || *p == ' ')
+			p++;
+		size_t n = strcspn(p, ", ");
+		if (n) {
+			char name[64];
+			if (n >= sizeof name) {
+				tf_logf(host, ctx, TF_LOG_ERROR, "md5_also: digest name too long");
+				rc = -EINVAL;
+				break;
+			}
+			memcpy(name, p, n);
+			name[n] = '\0';
+			rc = add_digest(st, ctx, name);
+		}
+		p += n;
+	}
+	if (rc < 0) {
+		free(st->buf);
+		free(st);
+		return rc;
+	}
+	*state = st;
+	return 0;
+}
+
+static void md5_shutdown(struct tf_ctx *ctx, void *state)
+{
+	struct md5_state *st = state;
+	(void)ctx;
+	if (st) {
+		free(st->buf);
+		free(st);
+	}
+}
+
+/* Write one <hashdigest> per digest into entry. */
+static void emit_digests(struct md5_state *st, struct tf_ctx *ctx, struct tf_entry *entry,
+			 EVP_MD_CTX **c)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		unsigned char d[EVP_MAX_MD_SIZE];
+		unsigned int dl = 0;
+		char hex[2 * EVP_MAX_MD_SIZE + 1];
+		if (!EVP_DigestFinal_ex(c[i], d, &dl)) {
+			tf_logf(host, ctx, TF_LOG_WARN, "%s digest failed", st->label[i]);
+			continue;
+		}
+		for (unsigned int k = 0; k < dl; k++) {
+			hex[2 * k] = "0123456789abcdef"[d[k] >> 4];
+			hex[2 * k + 1] = "0123456789abcdef"[d[k] & 15];
+		}
+		hex[2 * dl] = '\0';
+		host->report_start(ctx, entry, "hashdigest");
+		host->report_attr(ctx, entry, "type", st->label[i]);
+		host->report_text(ctx, entry, hex);
+		host->report_end(ctx, entry);
+	}
+}
+
+static int digests_begin(struct md5_state *st, EVP_MD_CTX **c)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		if (!c[i] && !(c[i] = EVP_MD_CTX_new()))
+			return -1;
+		if (!EVP_DigestInit_ex(c[i], st->md[i], NULL))
+			return -1;
+	}
+	return 0;
+}
+
+static int digests_update(struct md5_state *st, EVP_MD_CTX **c, const void *p, size_t len)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (!EVP_DigestUpdate(c[i], p, len))
+			return -1;
+	return 0;
+}
+
+static void digests_free(struct md5_state *st, EVP_MD_CTX **c)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		EVP_MD_CTX_free(c[i]);
+		c[i] = NULL;
+	}
+}
+
+static int feed_zeros(struct md5_state *st, EVP_MD_CTX **c, uint64_t len)
+{
+	while (len) {
+		size_t n = len > MD5_CHUNK ? MD5_CHUNK : (size_t)len;
+		if (digests_update(st, c, md5_zeros, n) < 0)
+			return -1;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Hash the closed file at path from its first byte. */
+static int hash_file(struct md5_state *st, EVP_MD_CTX **c, const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	int rc = digests_begin(st, c) < 0 ? -EIO : 0;
+	while (rc == 0) {
+		ssize_t n = read(fd, st->buf, MD5_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = -errno;
+		else if (n == 0)
+			break;
+		else if (digests_update(st, c, st->buf, (size_t)n) < 0)
+			rc = -EIO;
+	}
+	close(fd);
+	return rc;
+}
+
+static void md5_flow_open(struct tf_ctx *ctx, void *state, const struct tf_flow *flow,
+			  void **flow_state)
+{
+	struct md5_state *st = state;
+	struct md5_flow *f = calloc(1, sizeof *f);
+	(void)flow;
+	if (!f) {
+		tf_logf(host, ctx, TF_LOG_WARN, "out of memory");
+		return;
+	}
+	if (digests_begin(st, f->c) < 0)
+		f->broken = 1;
+	*flow_state = f;
+}
+
+static void md5_data(struct tf_ctx *ctx, void *state, const struct tf_flow *flow,
+		     void **flow_state, uint64_t offset, const uint8_t *data, size_t len)
+{
+	struct md5_state *st = state;
+	struct md5_flow *f = *flow_state;
+	(void)ctx;
+	(void)flow;
+	if (!f || f->broken)
+		return;
+	if (offset < f->hashed) {
+		f->broken = 1;   /* cannot happen with the host's events; the file decides */
+		return;
+	}
+	if ((offset > f->hashed && feed_zeros(st, f->c, offset - f->hashed) < 0) ||
+	    digests_update(st, f->c, data, len) < 0) {
+		f->broken = 1;
+		return;
+	}
+	f->hashed = offset + len;
+}
+
+static void md5_gap(struct tf_ctx *ctx, void *state, const struct tf_flow *flow,
+		    void **flow_state, uint64_t offset, uint64_t len)
+{
+	struct md5_state *st = state;
+	struct md5_flow *f = *flow_state;
+	(void)ctx;
+	(void)flow;
+	if (!f || f->broken)
+		return;
+	if (offset < f->hashed || feed_zeros(st, f->c, offset + len - f->hashed) < 0) {
+		f->broken = 1;
+		return;
+	}
+	f->hashed = offset + len;
+}
+
+static void md5_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flow *flow,
+			   void **flow_state)
+{
+	struct md5_state *st = state;
+	struct md5_flow *f = *flow_state;
+	if (!f)
+		return;
+	int streamed_ok = !f->broken && !(flow->flags & TF_FLOW_REWRITTEN) &&
+			  f->hashed == flow->file_size;
+	if (streamed_ok) {
+		emit_digests(st, ctx, flow->entry, f->c);
+	} else if (flow->path) {
+		tf_logf(host, ctx, TF_LOG_DEBUG, "%s: hashing the file (%s)", flow->path,
+			(flow->flags & TF_FLOW_REWRITTEN) ? "the stream was rewritten"
+							  : "the stream did not add up");
+		int rc = hash_file(st, f->c, flow->path);
+		if (rc == 0)
+			emit_digests(st, ctx, flow->entry, f->c);
+		else
+			tf_logf(host, ctx, TF_LOG_WARN, "cannot hash %s: %s", flow->path,
+				strerror(-rc));
+	} else {
+		tf_logf(host, ctx, TF_LOG_INFO, "flow %llu: stream rewritten and no flow file: "
+			"no digest", (unsigned long long)flow->id);
+	}
+	digests_free(st, f->c);
+	free(f);
+	*flow_state = NULL;
+}
+
+static void md5_object(struct tf_ctx *ctx, void *state, const struct tf_object *obj)
+{
+	struct md5_state *st = state;
+	EVP_MD_CTX *c[MD5_MAX_DIGESTS] = { NULL };
+	if (digests_begin(st, c) == 0 &&
+	    (obj->len == 0 || digests_update(st, c, obj->data, (size_t)obj->len) == 0))
+		emit_digests(st, ctx, obj->entry, c);
+	else
+		tf_logf(host, ctx, TF_LOG_WARN, "cannot hash object %s", obj->type);
+	digests_free(st, c);
+}
+
+static const struct tf_scanner md5_scanner = {
+	.size = sizeof(struct tf_scanner),
+	.abi_major = TF_ABI_MAJOR,
+	.abi_minor = TF_ABI_MINOR,
+	.name = "md5",
+	.version = "1.0",
+	.description = "MD5 of every flow and every derived object (<hashdigest> in the report); "
+		       "md5_also adds more digests",
+	.params = md5_params,
+	.init = md5_init,
+	.shutdown = md5_shutdown,
+	.on_flow_open = md5_flow_open,
+	.on_data = md5_data,
+	.on_gap = md5_gap,
+	.on_flow_close = md5_flow_close,
+	.on_object = md5_object,
+};
+
+TF_EXPORT const struct tf_scanner *TF_ENTRY(const struct tf_host *h)
+{
+	if (!h || h->abi_major != TF_ABI_MAJOR)
+		return NULL;
+	host = h;
+	return &md5_scanner;
+}
