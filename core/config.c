@@ -12,11 +12,11 @@
 
 /* Options tcpflow 1.6 has that this build does not implement yet: they are
  * refused with a clear error rather than silently ignored. */
-static const char unimplemented_opts[] = "LZ";
+static const char unimplemented_opts[] = "Z";
 
 static const char usage_text[] =
 	"usage: tcpflow [-aBcCDgHhIJKlpqsVvZ0] [-b max_bytes] [-d debug_level]\n"
-	"               [-e|-E|-x scanner] [-f max_fds] [-F[ctTXMkmg]] [-i iface]\n"
+	"               [-e|-E|-x scanner] [-f max_fds] [-F[ctTXMkmg]] [-i iface] [-L semlock]\n"
 	"               [-m bytes] [-o outdir] [-P dir] [-r file]... [-R file]...\n"
 	"               [-S name=value] [-T template] [-U user] [-w file] [-X xmlfile]\n"
 	"               [-z dir] [-l files... | expression]\n";
@@ -53,6 +53,8 @@ static const char help_text[] =
 	"   -D           : hex dump (implies -c unless -C is given)\n"
 	"   -J           : JSON lines (implies console output)\n"
 	"   -g           : colours: blue for the side that spoke first, red for the other\n"
+	"   -L semlock   : print each piece holding the named semaphore semlock (several\n"
+	"                  tcpflows on one terminal)\n"
 	"Scanners:\n"
 	"   -a           : enable every built-in scanner\n"
 	"   -e scanner   : enable a scanner (-S scanner does the same)\n"
@@ -496,6 +498,9 @@ int config_parse(struct tf_config *cfg, int argc, char **argv, char *err, size_t
 			break;
 		case 'g':
 			cfg->console_color = 1;
+			break;
+		case 'L':
+			cfg->console_lock = optarg;
 			break;
 		case 'I':
 			cfg->findx = 1;

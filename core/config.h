@@ -80,6 +80,7 @@ struct tf_config {
 	int console_hex;              /* -D */
 	int console_json;             /* -J */
 	int console_color;            /* -g */
+	const char *console_lock;     /* -L: named semaphore around each printed piece */
 	/* flow notifications */
 	const char *tcp_cmd;          /* -S tcp_cmd: run for every closed flow file */
 	int tcp_alert_fd;             /* -S tcp_alert_fd, -1 = none */

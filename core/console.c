@@ -1,5 +1,7 @@
 /* Console output: text, hex dump and JSON lines of the reassembled streams. */
 #include <errno.h>
+#include <fcntl.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,15 +18,27 @@ struct console {
 	FILE *out;
 	int failed;
 	int err;
+	sem_t *lock;              /* -L, or NULL */
 };
 
-struct console *console_new(const struct console_opts *o, FILE *out)
+struct console *console_new(const struct console_opts *o, FILE *out, char *err, size_t errlen)
 {
 	struct console *con = calloc(1, sizeof *con);
-	if (!con)
+	if (!con) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
+	}
 	con->o = *o;
 	con->out = out;
+	if (o->lock) {
+		con->lock = sem_open(o->lock, O_CREAT, 0666, 1);
+		if (con->lock == SEM_FAILED) {
+			snprintf(err, errlen, "-L %s: %s", o->lock, strerror(errno));
+			free(con);
+			return NULL;
+		}
+		con->o.flush_each = 1;     /* a piece must be out before the lock goes */
+	}
 	return con;
 }
 
@@ -227,6 +241,9 @@ void console_data(struct console *con, const struct tcp_flow *f, int dir, const 
 	}
 	if (!len)
 		return;
+	if (con->lock)
+		while (sem_wait(con->lock) < 0 && errno == EINTR)
+			;
 	if (con->o.json) {
 		json(con, f, label, off, data, len);
 	} else {
@@ -249,6 +266,8 @@ void console_data(struct console *con, const struct tcp_flow *f, int dir, const 
 		con->failed = 1;
 		con->err = errno;
 	}
+	if (con->lock)
+		sem_post(con->lock);
 }
 
 int console_error(const struct console *con)
@@ -265,6 +284,8 @@ int console_free(struct console *con)
 		con->failed = 1;
 		con->err = errno;
 	}
+	if (con->lock)
+		sem_close(con->lock);
 	if (con->failed) {
 		errno = con->err;
 		rc = -1;

@@ -31,13 +31,16 @@ struct console_opts {
 	int json;            /* -J */
 	int color;           /* -g */
 	int flush_each;      /* flush after every chunk (live capture, a terminal) */
+	const char *lock;    /* -L: a POSIX named semaphore held while a chunk is
+	                      * printed, so several tcpflows can share a terminal */
 	uint64_t max_bytes;  /* -b: print at most this many bytes per flow, 0 = all */
 };
 
 struct console;
 
-/* out is borrowed (normally stdout). NULL on out of memory. */
-struct console *console_new(const struct console_opts *o, FILE *out);
+/* out is borrowed (normally stdout). NULL with a reason in err (out of
+ * memory, the -L semaphore cannot be opened). */
+struct console *console_new(const struct console_opts *o, FILE *out, char *err, size_t errlen);
 
 /* Print len bytes of flow f (direction dir of its connection) at stream
  * offset off. label is the flow's name as 1.6 shows it (the path without a

@@ -307,6 +307,7 @@ static int ipv4_decode(struct pkt *p, const uint8_t *data, uint32_t caplen, stru
 	}
 	if ((frag & 0x3fff) != 0) {            /* MF set or offset non-zero */
 		tf_stats.ip_fragments++;
+		p->ip_proto = proto;
 		struct ip_fragment *f = &next->frag;
 		memset(f, 0, sizeof *f);
 		f->family = 4;
@@ -377,6 +378,7 @@ static int ipv6_decode(struct pkt *p, const uint8_t *data, uint32_t caplen, stru
 			}
 			if ((fo & 0xfff9) != 0) {  /* offset or M flag: a real fragment */
 				tf_stats.ip_fragments++;
+				p->ip_proto = n2;
 				struct ip_fragment *f = &next->frag;
 				memset(f, 0, sizeof *f);
 				f->family = 6;

@@ -255,10 +255,23 @@ static int decode_ppp(struct pkt *p, struct cursor *c, struct l3_view *out, stru
 	return ppp_frame(p, c, out, lc, 0);
 }
 
-/* LINKTYPE_PPP_HDLC and LINKTYPE_PPP_PPPD: RFC 1662 framing or Cisco HDLC. */
+/* LINKTYPE_PPP_HDLC: RFC 1662 framing or Cisco HDLC. */
 static int decode_ppp_hdlc(struct pkt *p, struct cursor *c, struct l3_view *out,
 			   struct link_ctx *lc)
 {
+	return ppp_frame(p, c, out, lc, 1);
+}
+
+/* LINKTYPE_PPP_PPPD: as PPP_HDLC, except that pppd puts the direction (0x00
+ * in, 0x01 out) where the 0xFF address byte would be. */
+static int decode_ppp_pppd(struct pkt *p, struct cursor *c, struct l3_view *out,
+			   struct link_ctx *lc)
+{
+	int a = cur_peek(c, 0);
+	if ((a == 0x00 || a == 0x01) && cur_peek(c, 1) == 0x03) {
+		cur_skip(c, 2);
+		return ppp_protocol(p, c, out, lc);
+	}
 	return ppp_frame(p, c, out, lc, 1);
 }
 
@@ -586,7 +599,7 @@ static int decode_ppi(struct pkt *p, struct cursor *c, struct l3_view *out, stru
 {
 	struct cursor h = *c;
 	uint8_t version = cur_u8(&h);
-	cur_skip(&h, 1);
+	uint8_t pflags = cur_u8(&h);
 	uint16_t len = cur_le16(&h);
 	uint32_t dlt = cur_le32(&h);
 	if (h.bad || version != 0 || len < 8 || len > c->left)
@@ -599,6 +612,10 @@ static int decode_ppi(struct pkt *p, struct cursor *c, struct l3_view *out, stru
 		struct cursor f = cur_make(h.p, flen <= h.left ? flen : 0);
 		if (!cur_skip(&h, flen))
 			return DECODE_MALFORMED;
+		if (pflags & 0x1) {           /* fields aligned to 32 bits */
+			size_t pad = (4 - (flen & 3)) & 3;
+			cur_skip(&h, pad < h.left ? pad : h.left);
+		}
 		if (ftype == 2) {
 			cur_skip(&f, 8);
 			uint16_t flags = cur_le16(&f);
@@ -837,8 +854,9 @@ static link_decoder_fn link_decoder_for(int dlt)
 	case LT_PPP:
 		return decode_ppp;
 	case LT_PPP_HDLC:
-	case LT_PPP_PPPD:
 		return decode_ppp_hdlc;
+	case LT_PPP_PPPD:
+		return decode_ppp_pppd;
 	case LT_PPP_WITH_DIR:
 		return decode_ppp_with_dir;
 	case LT_PPP_ETHER:

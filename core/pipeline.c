@@ -266,6 +266,8 @@ static int read_packets(struct run *r, struct capture_input *in, const char *pat
 					 "its packets are skipped", p.dlt, link_name(p.dlt));
 				warn(r, path, msg);
 			}
+			if (r->host)   /* scanners see every packet, decoded or not */
+				scanner_host_packet(r->host, &p, DECODE_UNSUPPORTED);
 			unconsumed(r, &p);
 			continue;
 		}
@@ -482,13 +484,18 @@ int pipeline_run(const struct tf_config *cfg, int argc, char **argv)
 			.color = cfg->console_color,
 			.flush_each = cfg->live || isatty(STDOUT_FILENO),
 			.max_bytes = cfg->max_bytes,
+			.lock = cfg->console_lock,
 		};
-		r.console = console_new(&co, stdout);
+		r.console = console_new(&co, stdout, err, sizeof err);
+		if (!r.console) {
+			fprintf(stderr, "tcpflow: %s\n", err);
+			status = 2;
+			goto out;
+		}
 	}
 	if ((cfg->findx || cfg->flow_pcap) && !cfg->no_files && !cfg->console)
 		r.side = sidefiles_new(r.store, cfg->findx, cfg->flow_pcap);
-	if ((cfg->console && !r.console) ||
-	    ((cfg->findx || cfg->flow_pcap) && !cfg->no_files && !cfg->console && !r.side)) {
+	if (((cfg->findx || cfg->flow_pcap) && !cfg->no_files && !cfg->console && !r.side)) {
 		fprintf(stderr, "tcpflow: out of memory\n");
 		status = 2;
 		goto out;
@@ -526,7 +533,9 @@ int pipeline_run(const struct tf_config *cfg, int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	struct sigaction old_hup;
+	if (sigaction(SIGHUP, NULL, &old_hup) == 0 && old_hup.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);   /* not under nohup */
 	signal(SIGPIPE, SIG_IGN);
 
 	if (r.live && run_live(&r) < 0)

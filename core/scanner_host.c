@@ -987,6 +987,22 @@ static const char *host_get_param(struct tf_ctx *c, const char *name)
 	return v;
 }
 
+/* -r/-l inputs, then -R ones, in pipeline order; a live capture is input 0. */
+static const char *host_input_name(struct tf_ctx *c, uint32_t index)
+{
+	if (!c)
+		return NULL;
+	const struct tf_config *cfg = c->h->cfg;
+	if (cfg->live)
+		return index == 0 ? (cfg->live_device ? cfg->live_device : "(default interface)")
+				  : NULL;
+	if (index < cfg->ninputs)
+		return cfg->inputs[index];
+	if (index - cfg->ninputs < cfg->nfinish_inputs)
+		return cfg->finish_inputs[index - cfg->ninputs];
+	return NULL;
+}
+
 /* ---- files ---------------------------------------------------------------------------- */
 
 static int anon_fd(void)
@@ -1591,8 +1607,14 @@ void scanner_host_packet(struct scanner_host *h, const struct pkt *p, int decode
 		addr_copy(&tp.dst, &p->dst);
 		tp.ip_proto = p->ip_proto;
 	}
+	/* ip.c fills sport and dport for UDP too */
+	if (decode_rc == DECODE_NOT_TCP && p->ip_proto == 17) {
+		tp.flags |= TF_PACKET_PORTS;
+		tp.sport = p->sport;
+		tp.dport = p->dport;
+	}
 	if (decode_rc == DECODE_OK) {
-		tp.flags |= TF_PACKET_TCP;
+		tp.flags |= TF_PACKET_TCP | TF_PACKET_PORTS;
 		tp.sport = p->sport;
 		tp.dport = p->dport;
 		tp.seq = p->seq;
@@ -1669,4 +1691,5 @@ static const struct tf_host host_table = {
 	.file_path = host_file_path,
 	.file_close = host_file_close,
 	.emit_object = host_emit,
+	.input_name = host_input_name,
 };

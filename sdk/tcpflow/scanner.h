@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define TF_ABI_MAJOR 1
-#define TF_ABI_MINOR 0
+#define TF_ABI_MINOR 1
 
 /* The entry symbol carries the major version: a scanner built for another
  * major simply has no matching symbol. */
@@ -99,7 +99,8 @@ struct tf_flow {
 	uint32_t connection_count;   /* 0 for the first connection on these addresses */
 	uint64_t packets;            /* packets seen in this direction so far */
 	uint64_t length;             /* stream bytes so far (data + holes); final at close */
-	const char *path;            /* the flow file; NULL until it exists and with -FX */
+	const char *path;            /* the flow file; NULL until it exists, and when no
+	                              * flow files are written (-FX, console output) */
 	uint64_t file_size;          /* bytes in the file; final at on_flow_close */
 	const struct tf_gap *gaps;   /* holes left, sorted; set at on_flow_close only */
 	uint32_t ngaps;
@@ -133,9 +134,16 @@ struct tf_object {
 /* tf_packet.flags */
 #define TF_PACKET_IP   0x1u      /* src, dst, ip_proto are set */
 #define TF_PACKET_TCP  0x2u      /* sport, dport, seq, ack, tcp_flags, payload are set */
+#define TF_PACKET_PORTS 0x4u     /* (ABI 1.1) sport, dport are set: TCP, and UDP */
 
-/* One captured packet, after decoding as far as tcpflow could. Valid during
- * on_packet only; frame and payload point into the capture buffer. */
+/* One captured packet, after decoding as far as tcpflow could. Every packet
+ * read is delivered (ABI 1.1 guarantees it): also non-IP frames, 802.11
+ * management and control frames, and packets of link types tcpflow does not
+ * decode (flags 0); frame and caplen are always the whole captured frame,
+ * from its link-layer header (radiotap, Prism, PPI, ...) on. */
+
+/* Valid during on_packet only; frame and payload point into the capture
+ * buffer. */
 struct tf_packet {
 	uint32_t size;
 	uint32_t flags;              /* TF_PACKET_* */
@@ -208,8 +216,8 @@ struct tf_host {
 	void (*log)(struct tf_ctx *ctx, int level, const char *msg);
 
 	/* The value of one of this scanner's parameters (given with -S, else its
-	 * default), or of a core setting ("outdir", "tcp_timeout", ...); NULL
-	 * when unknown. The string stays valid until shutdown returns. */
+	 * default), else "outdir" or a core setting given with -S (e.g.
+	 * "tcp_timeout"); NULL otherwise. Valid until shutdown returns. */
 	const char *(*get_param)(struct tf_ctx *ctx, const char *name);
 
 	/* Report elements. entry is a flow's or object's entry (the element goes
@@ -231,11 +239,14 @@ struct tf_host {
 
 	/* Write a file: "<file of beside><suffix>" next to a flow or object (both
 	 * [A-Za-z0-9._-]+), or, with beside NULL, the file `suffix` in the output
-	 * directory (replaced if it exists; e.g. "report.pdf"). The host picks a
-	 * free name if the wanted one exists beside a flow. With -FX the bytes
-	 * beside a flow go to an anonymous temporary file (still usable for
-	 * emit_object). Returns NULL on failure (logged by the host). The handle
-	 * is the scanner's until file_close or emit_object takes it. */
+	 * directory (replaced if it exists; e.g. "report.pdf"). Beside a flow
+	 * whose file does not exist yet, the host creates the flow's file first
+	 * (its name is then final); if the wanted name exists, ".1", ".2", ...
+	 * is appended. Without flow files (-FX, console output) the bytes go to
+	 * an anonymous temporary file (still usable for emit_object). Returns
+	 * NULL on failure (logged by the host), also beside an object that has
+	 * no file. The handle is the scanner's until file_close or emit_object
+	 * takes it. */
 	struct tf_file *(*file_open)(struct tf_ctx *ctx, struct tf_entry *beside,
 				     const char *suffix);
 	int (*file_write)(struct tf_ctx *ctx, struct tf_file *file, const void *data,
@@ -259,6 +270,14 @@ struct tf_host {
 	 * refused with -ELOOP. */
 	int (*emit_object)(struct tf_ctx *ctx, struct tf_entry *parent,
 			   const struct tf_object_desc *desc);
+
+	/* ---- ABI 1.1 (check with TF_HAS(host, struct tf_host, input_name)) ---- */
+
+	/* The name of input number `index` (tf_packet.input_index): a capture
+	 * file as given (-r, -l, then -R; "-" is stdin), or the interface of a
+	 * live capture (index 0). NULL past the last input. Valid until
+	 * shutdown returns. */
+	const char *(*input_name)(struct tf_ctx *ctx, uint32_t index);
 };
 
 /* The scanner's descriptor, returned by TF_ENTRY. The scanner owns it; it
@@ -288,7 +307,7 @@ struct tf_scanner {
 	/* Write summaries (top-level report elements), free state. */
 	void (*shutdown)(struct tf_ctx *ctx, void *state);
 
-	/* Every packet read (decoded as far as possible). */
+	/* Every packet read (decoded as far as possible; see struct tf_packet). */
 	void (*on_packet)(struct tf_ctx *ctx, void *state, const struct tf_packet *pkt);
 
 	/* Stream events, one flow direction at a time. *flow_state is the

@@ -11,8 +11,8 @@ MKCAP="$TOP_SRCDIR/tests/e2e/mkcap.py"
 # ---- -h, -hh, -V -----------------------------------------------------------
 run_tf help -h
 check_eq "-h: exit status" 0 "$RC"
-for opt in -b -B -c -C -D -d -e -E -f -F -g -h -H -i -I -J -K -l -m -o -p -P -q -r -R -s -S -T \
-	-U -v -V -w -x -X -z -0; do
+for opt in -b -B -c -C -D -d -e -E -f -F -g -h -H -i -I -J -K -l -L -m -o -p -P -q -r -R -s -S \
+	-T -U -v -V -w -x -X -z -0; do
 	if grep -qE -- "(^|[ [|])$opt( |$|\])" "$RUN_OUT"; then :; else
 		fail "-h lists $opt" "a line with $opt" "$(grep -c . "$RUN_OUT") lines without it"
 	fi
@@ -159,7 +159,7 @@ fi
 MAN="$TOP_SRCDIR/doc/tcpflow.1"
 if [ -f "$MAN" ]; then
 	missing=
-	for opt in a B b c C D d e E f F g h H i I J K l m o p P q r R s S T U v V w x X z Z 0; do
+	for opt in a B b c C D d e E f F g h H i I J K l L m o p P q r R s S T U v V w x X z Z 0; do
 		grep -q "^\.B[I]* *\\\\-$opt\\b\|^\.B[I]* *\\\\-$opt\$" "$MAN" || missing="$missing -$opt"
 	done
 	check_eq "man page: every option has an entry" "" "$missing"

@@ -148,6 +148,22 @@ run_tf outdir -c -o "$TMP/consout" -r "$DATA/keepalive.pcap"
 check_eq "-c -o DIR: names with the directory" "$TMP/consout/$K: GET /obj0 HTTP/1.1"$'\r' \
 	"$(head -n 1 "$RUN_OUT")"
 check_eq "-c -o DIR: only the report in DIR" "report.xml" "$(ls "$TMP/consout")"
+# -L: the same output, each piece printed holding the named semaphore
+SEM="/tcpflow-e2e-$$"
+run_tf lock -c -L "$SEM" -r "$DATA/keepalive.pcap"
+check_eq "-c -L: exit status" 0 "$RC"
+check_eq "-c -L: the same output as -c" "$(md5_of "$C_OUT")" "$(md5sum <"$RUN_OUT" | cut -d' ' -f1)"
+# two at once into one file: every piece stays whole
+("$TCPFLOW" -c -L "$SEM" -r "$DATA/many-short.pcap" -o "$TMP/l1" >>"$TMP/both.out" 2>/dev/null &
+ "$TCPFLOW" -c -L "$SEM" -r "$DATA/many-short.pcap" -o "$TMP/l2" >>"$TMP/both.out" 2>/dev/null; wait)
+"$TCPFLOW" -c -r "$DATA/many-short.pcap" -o "$TMP/l1" >"$TMP/one.out" 2>/dev/null
+check_eq "-L: two processes, every piece whole" \
+	"$(sed "s|$TMP/l1/||" "$TMP/one.out" | sort | uniq -c | awk '{ $1 = 2 * $1; print }' | md5sum)" \
+	"$(sed "s|$TMP/l[12]/||" "$TMP/both.out" | sort | uniq -c | awk '{ $1 = $1; print }' | md5sum)"
+rm -f "/dev/shm/sem.${SEM#/}"
+run_tf lock-bad -c -L "/no/such" -r "$DATA/keepalive.pcap"
+check_eq "-L with a bad name: exit status" 2 "$RC"
+
 # a reader that goes away: quiet end
 timeout 60 "$TCPFLOW" -c -r "$DATA/many-short.pcap" 2>"$TMP/epipe.err" | head -n 1 >/dev/null
 check_eq "-c | head -1: exit status" 0 "${PIPESTATUS[0]}"

@@ -212,20 +212,33 @@ check_same_files() {
 }
 
 # check_prefixes LABEL OUTDIR FULLDIR: every flow file in OUTDIR exists in
-# FULLDIR and is a prefix of it (what was written before a fault is intact).
-# Prints nothing more when OUTDIR has no flow files.
+# FULLDIR and is a prefix of it (what was written before a fault is intact)
 check_prefixes() {
-	local label=$1 out=$2 full=$3 f n=0 bad= sz
-	while read -r f; do
-		[ -n "$f" ] || continue
-		n=$((n + 1))
-		sz=$(size_of "$out/$f")
-		if [ ! -f "$full/$f" ]; then
-			bad="${bad:+$bad; }$f is not a flow of the whole capture"
-		elif [ "$sz" -gt "$(size_of "$full/$f")" ] || ! cmp -s -n "$sz" "$out/$f" "$full/$f"; then
-			bad="${bad:+$bad; }$f ($sz bytes) is not a prefix of the complete flow ($(cmp -n "$sz" "$out/$f" "$full/$f" 2>&1 | head -n 1))"
-		fi
-	done < <(list_flow_files "$out")
+	local label=$1 out=$2 full=$3 res
+	res=$("$PYTHON3" - "$out" "$full" <<'PYEOF'
+import os, sys
+out, full = sys.argv[1], sys.argv[2]
+n, bad = 0, []
+for root, dirs, files in os.walk(out):
+    for f in sorted(files):
+        rel = os.path.relpath(os.path.join(root, f), out)
+        if rel == 'report.xml':
+            continue
+        n += 1
+        data = open(os.path.join(out, rel), 'rb').read()
+        ref = os.path.join(full, rel)
+        if not os.path.isfile(ref):
+            bad.append('%s is not a flow of the whole capture' % rel)
+            continue
+        want = open(ref, 'rb').read()
+        if not want.startswith(data):
+            at = next((i for i, (a, b) in enumerate(zip(data, want)) if a != b), len(want))
+            bad.append('%s (%d bytes) is not a prefix of the complete flow (%d bytes; first difference at byte %d)'
+                       % (rel, len(data), len(want), at))
+print('%d|%s' % (n, '; '.join(bad[:4])))
+PYEOF
+)
+	local n=${res%%|*} bad=${res#*|}
 	if [ -z "$bad" ]; then
 		ok "$label: the $n flow files written are intact (prefixes of the complete flows)"
 	else

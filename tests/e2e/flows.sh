@@ -171,4 +171,28 @@ if [ -n "${CORPUS:-}" ] && [ -d "$CORPUS" ]; then
 	corpus_stat ipfrag/derived-ipv4-frag-http-get-reordered.pcap frag_incomplete 0
 fi
 
+# 8. decoding settings: reassembly memory, FCS checking
+stat_of() {
+	xpath "$1/report.xml" "string(//*[local-name()='statistics']/*[local-name()='$2'])"
+}
+run_tf frag-nomem -o "$TMP/frag-nomem" -S frag_max_datagrams=0 -r "$DATA/ipfrag4.pcap"
+check_eq "-S frag_max_datagrams=0: exit status" 0 "$RC"
+check_eq "-S frag_max_datagrams=0: nothing reassembled" 0 "$(stat_of "$TMP/frag-nomem" frag_reassembled)"
+if [ "$(stat_of "$TMP/frag-nomem" frag_evicted)" -gt 0 ] 2>/dev/null; then
+	ok "-S frag_max_datagrams=0: refused fragments counted (frag_evicted)"
+else
+	fail "-S frag_max_datagrams=0: refused fragments counted" "frag_evicted > 0" \
+		"$(stat_of "$TMP/frag-nomem" frag_evicted)"
+fi
+run_tf frag-settings -o "$TMP/frag-settings" -S frag_timeout=5 -S frag_max_bytes=1m \
+	-S frag_max_datagrams=16 -r "$DATA/ipfrag6.pcap"
+check_eq "-S frag_timeout=5 frag_max_bytes=1m frag_max_datagrams=16: exit status" 0 "$RC"
+check_flows "frag settings" "$TMP/frag-settings" "$DATA/ipfrag6.expect"
+run_tf frag-bad -o "$TMP/frag-bad" -S frag_timeout=soon -r "$DATA/ipfrag4.pcap"
+check_eq "-S frag_timeout=soon: exit status 2" 2 "$RC"
+run_tf nofcs -o "$TMP/nofcs" -S check_fcs=NO -r "$DATA/radiotap-fcs.pcap" -r "$DATA/wlan.pcap"
+check_eq "-S check_fcs=NO: exit status" 0 "$RC"
+check_flows "-S check_fcs=NO (radiotap with FCS, plain 802.11)" "$TMP/nofcs" \
+	"$DATA/radiotap-fcs.expect" "$DATA/wlan.expect"
+
 tf_finish

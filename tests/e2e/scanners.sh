@@ -240,6 +240,7 @@ check_eq "-S PATH loads that file: exit status" 0 "$RC"
 
 # ---- 5. derived objects ---------------------------------------------------------
 plugin emitter '#include <tcpflow/scanner.h>
+#include <stdio.h>
 #include <stdlib.h>
 static const struct tf_host *host;
 /* per flow: a copy of the stream written through the host */
@@ -281,9 +282,29 @@ static void on_close(struct tf_ctx *ctx, void *st, const struct tf_flow *f, void
 	}
 	*fs = NULL;
 }
+/* every packet: counted, summarised at shutdown */
+static unsigned long long npkt, ntcp;
+static void on_packet(struct tf_ctx *ctx, void *st, const struct tf_packet *p)
+{
+	(void)ctx; (void)st;
+	npkt++;
+	if ((p->flags & TF_PACKET_TCP) && p->caplen && p->frame)
+		ntcp++;
+}
+static void shutdown(struct tf_ctx *ctx, void *st)
+{
+	char a[32], b[32];
+	(void)st;
+	snprintf(a, sizeof a, "%llu", npkt);
+	snprintf(b, sizeof b, "%llu", ntcp);
+	host->report_start(ctx, NULL, "emitter_packets");
+	host->report_attr(ctx, NULL, "total", a);
+	host->report_attr(ctx, NULL, "tcp", b);
+}
 static const struct tf_scanner d = {
 	.size = sizeof d, .abi_major = TF_ABI_MAJOR, .abi_minor = TF_ABI_MINOR,
 	.name = "emitter", .version = "1", .description = "test objects",
+	.shutdown = shutdown, .on_packet = on_packet,
 	.on_flow_open = on_open, .on_data = on_data, .on_gap = on_gap,
 	.on_flow_close = on_close,
 };
@@ -305,6 +326,12 @@ rep="$TMP/emit/report.xml"
 f1=$(cd "$TMP/emit" && ls | grep -v -e '-HEAD$' -e '-COPY$' -e '^report.xml$' | head -n 1)
 check_eq "derived objects: <derived> names type, producer, parent, metadata" 1 \
 	"$(xpath "$rep" "count(//*[local-name()='fileobject'][*[local-name()='filename']='$TMP/emit/$f1-HEAD']/*[local-name()='derived'][@type='head'][@producer='emitter'][@parent='$TMP/emit/$f1'][@depth='1']/*[local-name()='meta'][@name='what'][@value='the first bytes'])")"
+
+[ -n "$(xpath "$rep" "string(//*[local-name()='emitter_packets']/@total)")" ] ||
+	fail "packet events: a summary written at shutdown" "<emitter_packets total= tcp=/>" "none"
+check_eq "packet events: every packet, TCP ones decoded (as the run's statistics count them)" \
+	"$(xpath "$rep" "string(//*[local-name()='statistics']/*[local-name()='packets'])") $(xpath "$rep" "string(//*[local-name()='statistics']/*[local-name()='tcp_segments'])")" \
+	"$(xpath "$rep" "string(//*[local-name()='emitter_packets']/@total)") $(xpath "$rep" "string(//*[local-name()='emitter_packets']/@tcp)")"
 
 # ---- 6. the built-in plugin is built like a third party's ---------------------------
 exported=$(nm -D --defined-only "$MD5SO" | awk '$2 ~ /^[TDBRtdbr]$/ { print $3 }' | grep -v -e '^_init$' -e '^_fini$' | tr '\n' ' ')

@@ -5,18 +5,21 @@
  * It is written to a memfd (or, without memfd/procfs, a temporary file) and
  * read back through capture_open() with the same code -r uses, so no
  * in-memory entry point is needed in core/capture.c. Every packet then goes
- * the way core/pipeline.c sends it: link_is_supported -> decode_packet ->
- * tcp_process, then tcp_close_all; flows are stored in a temporary directory
- * (or with -FX semantics when TCPFLOW_FUZZ_NO_FILES=1 is set in the
- * environment: faster, but the store's file paths are not exercised) and
- * reported to a DFXML report as the pipeline does.
+ * the way core/pipeline.c sends it: link_is_supported -> decoder_packet
+ * (link, ip, tunnels, defragmentation; a decoder of its own per input, as
+ * a run has) -> tcp_process, then decoder_free, tcp_close_all and
+ * tcp_release_all. Flows are stored in a temporary directory with -I and -K
+ * side files (.findx, .pcap), or with -FX semantics when
+ * TCPFLOW_FUZZ_NO_FILES=1 is set in the environment (faster, but the
+ * store's file paths are not exercised), and reported to a DFXML report as
+ * the pipeline does.
  *
  * The temporary directory is made in $TMPDIR, else /dev/shm, else /tmp.
  *
  * Limits are set small so that small inputs reach the code behind them:
  * 4 open descriptors (LRU eviction and reopening), 64 KiB of write buffers
  * (pressure flushes), 256 KiB / 1 MiB of reorder buffers, a 30 s
- * tcp_timeout.
+ * tcp_timeout and fragment timeout, 64 datagrams / 1 MiB of fragments.
  *
  * Invariants checked after every input (a failure aborts: libFuzzer keeps
  * the input as a crash, the replay driver names the file):
@@ -26,8 +29,9 @@
  *     says (report <filesize>).
  *
  * State: tf_stats is zeroed before each input; everything else (store,
- * flow table, report, capture) is created and freed per input. Keep this
- * list in step with core/pipeline.c when a stage gains global state. */
+ * flow table, decoder, side files, report, capture) is created and freed
+ * per input. Keep this in step with core/pipeline.c's pipeline_run when a
+ * stage gains state or the run gains a step. */
 #include "fuzz.h"
 
 #include <errno.h>
@@ -48,6 +52,7 @@
 #include "flowtable.h"
 #include "link.h"
 #include "report.h"
+#include "sidefiles.h"
 #include "stats.h"
 #include "store.h"
 #include "tcp.h"
@@ -153,8 +158,34 @@ static void put_input(const uint8_t *data, size_t size)
 
 struct run {
 	struct report *report;
+	struct sidefiles *side;    /* -I -K; NULL with no files */
 	int no_files;
 };
+
+static void on_packet(void *arg, struct conn *c, int dir, const struct pkt *p)
+{
+	struct run *r = arg;
+	sidefiles_packet(r->side, &c->dir[dir], p);
+}
+
+static void on_stored(void *arg, struct tcp_flow *f, uint64_t off, uint32_t len,
+		      int64_t sec, uint32_t usec)
+{
+	struct run *r = arg;
+	sidefiles_stored(r->side, f, off, len, sec, usec);
+}
+
+static void on_shift(void *arg, struct tcp_flow *f, uint64_t shift)
+{
+	struct run *r = arg;
+	sidefiles_shift(r->side, f, shift);
+}
+
+static void on_flow_free(void *arg, struct tcp_flow *f)
+{
+	struct run *r = arg;
+	sidefiles_flow_free(r->side, f);
+}
 
 /* As core/pipeline.c's on_flow_close: one fileobject per flow with payload. */
 static void on_flow_close(void *arg, struct conn *c, int dir)
@@ -162,6 +193,7 @@ static void on_flow_close(void *arg, struct conn *c, int dir)
 	struct run *r = arg;
 	struct tcp_flow *f = &c->dir[dir];
 	const struct store_file *sf = &f->file;
+	sidefiles_flow_close(r->side, f);
 	if (f->next_off == 0 && sf->size == 0)
 		return;
 	if (!r->no_files && sf->path && !sf->failed) {
@@ -248,6 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&tf_stats, 0, sizeof tf_stats);
 	put_input(data, size);
 
+	static const char *const side_suffixes[] = { SIDEFILES_FINDX, SIDEFILES_PCAP, NULL };
 	struct run r = { .no_files = fz.no_files };
 	struct store_config sc = {
 		.outdir = fz.out,
@@ -255,6 +288,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.no_files = fz.no_files,
 		.max_fds = 4,
 		.max_buffered = 64u << 10,
+		.side_suffixes = fz.no_files ? NULL : side_suffixes,
 	};
 	struct store *store = store_new(&sc, err, sizeof err);
 	if (!store)
@@ -265,12 +299,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct flowtable *ft = flowtable_new();
 	if (!ft)
 		die("flowtable_new", "out of memory");
+	struct decode_config dc;
+	decode_config_default(&dc);
+	dc.frag_timeout = 30;
+	dc.frag_max_bytes = 1u << 20;
+	dc.frag_max_datagrams = 64;
+	struct decoder *dec = decoder_new(&dc);
+	if (!dec)
+		die("decoder_new", "out of memory");
+	if (!fz.no_files) {
+		r.side = sidefiles_new(store, 1, 1);
+		if (!r.side)
+			die("sidefiles_new", "out of memory");
+	}
 	struct tcp_config tc = {
 		.reorder_flow_cap = 256u << 10,
 		.reorder_total_cap = 1u << 20,
 		.tcp_timeout = 30,
 	};
 	struct tcp_events ev = { .arg = &r, .flow_close = on_flow_close };
+	if (r.side) {
+		ev.packet = on_packet;
+		ev.stored = on_stored;
+		ev.shift = on_shift;
+		ev.flow_free = on_flow_free;
+	}
 	struct tcp_ctx tcp;
 	tcp_ctx_init(&tcp, &tc, ft, store, &ev);
 
@@ -278,23 +331,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (in) {
 		struct pkt p;
 		memset(&p, 0, sizeof p);
-		while (capture_next(in, &p, err, sizeof err) == 1) {
+		int rc;
+		while ((rc = capture_next(in, &p, err, sizeof err)) >= 1) {
+			if (rc == 2)   /* live inputs only: nothing to read yet */
+				continue;
 			tf_stats.packets++;
 			tf_stats.bytes += p.caplen;
 			if (!link_is_supported(p.dlt)) {
 				tf_stats.unsupported_link++;
 				continue;
 			}
-			if (decode_packet(&p) == DECODE_OK)
+			if (decoder_packet(dec, &p) == DECODE_OK)
 				tcp_process(&tcp, &p);
 		}
 		tf_stats.filtered_out += capture_filtered(in);
 		capture_close(in);
 	}
+	decoder_free(dec);
 	tcp_close_all(&tcp);
+	tcp_release_all(&tcp);
 	check_counters();
 	if (report_close(r.report) < 0)
 		die("report_close failed", fz.report);
+	sidefiles_free(r.side);
 	flowtable_free(ft);
 	store_free(store);
 	check_report();

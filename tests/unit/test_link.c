@@ -957,7 +957,14 @@ START_TEST(ppp_link_types)
 	fb_be16(&f, 0x0021);
 	fb_ipv4(&f);
 	assert_ok((r = run(50, &f), &r), ETHERTYPE_IPV4, 4, 20);
-	/* LINKTYPE_C_HDLC, with a VLAN-tagged ethertype even */
+	/* LINKTYPE_PPP_PPPD: a direction byte in place of the address */
+	f.n = 0;
+	fb_u8(&f, 0x01);
+	fb_u8(&f, 0x03);
+	fb_be16(&f, 0x0021);
+	fb_ipv4(&f);
+	assert_ok((r = run(166, &f), &r), ETHERTYPE_IPV4, 4, 20);
+	/* LINKTYPE_C_HDLC */
 	f.n = 0;
 	fb_u8(&f, 0x8F);
 	fb_u8(&f, 0x00);

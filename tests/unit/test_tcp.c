@@ -250,10 +250,13 @@ static void check_bytes(struct h *h, const char *name, const void *want, size_t 
 	size_t n;
 	uint8_t *got = slurp(path, &n);
 	ck_assert_msg(n == wantlen, "%s: %zu bytes, want %zu", name, n, wantlen);
-	for (size_t i = 0; i < n; i++)
-		ck_assert_msg(got[i] == ((const uint8_t *)want)[i],
-			      "%s: byte %zu is 0x%02x, want 0x%02x", name, i, got[i],
-			      ((const uint8_t *)want)[i]);
+	const uint8_t *w = want;
+	if (n && memcmp(got, w, n) != 0) {
+		size_t i = 0;
+		while (got[i] == w[i])
+			i++;
+		ck_abort_msg("%s: byte %zu is 0x%02x, want 0x%02x", name, i, got[i], w[i]);
+	}
 	free(got);
 }
 
