@@ -1102,7 +1102,10 @@ struct capture_input *capture_open_live(const char *device, const struct capture
 	}
 	pcap_set_snaplen(in->pc, o && o->snaplen > 0 ? o->snaplen : CAPTURE_DEAD_SNAPLEN);
 	pcap_set_promisc(in->pc, o ? o->promisc : 1);
-	pcap_set_timeout(in->pc, o && o->buffer_timeout > 0 ? o->buffer_timeout : 10);
+	if (o && o->buffer_timeout == 0)
+		pcap_set_immediate_mode(in->pc, 1);   /* 0: hand every packet over at once */
+	else
+		pcap_set_timeout(in->pc, o && o->buffer_timeout > 0 ? o->buffer_timeout : 10);
 	rc = pcap_activate(in->pc);
 	if (rc < 0) {
 		/* pcap_geterr says more than the status text for most errors */

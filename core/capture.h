@@ -26,7 +26,8 @@ struct capture_input *capture_open(const char *path, const char *filter,
 struct capture_live_opts {
 	int promisc;          /* 1 = promiscuous mode (-p turns it off) */
 	int snaplen;          /* bytes kept per packet, 0 = 262144 */
-	int buffer_timeout;   /* ms libpcap may hold packets (packet-buffer-timeout) */
+	int buffer_timeout;   /* ms libpcap may hold packets (packet-buffer-timeout);
+	                       * 0 = immediate mode */
 	int poll_ms;          /* longest wait in capture_next before it returns 2 */
 };
 

@@ -12,7 +12,7 @@
 
 /* Options tcpflow 1.6 has that this build does not implement yet: they are
  * refused with a clear error rather than silently ignored. */
-static const char unimplemented_opts[] = "Z";
+static const char unimplemented_opts[] = "";
 
 static const char usage_text[] =
 	"usage: tcpflow [-aBcCDgHhIJKlpqsVvZ0] [-b max_bytes] [-d debug_level]\n"
@@ -64,7 +64,8 @@ static const char help_text[] =
 	"   -S scanner   : enable a scanner (a name with '/' loads that file)\n"
 	"   -P dir       : also look for scanner plugins in dir (and $TCPFLOW_SCANNER_PATH)\n"
 	"   -H           : list the scanners found, with their parameters\n"
-	"   -Z           : do not decompress gzip-encoded HTTP bodies\n"
+	"   -Z           : do not decode gzip/deflate-encoded HTTP bodies (the gzip scanner\n"
+	"                  stays off; with -S http_names=1.6 bodies are kept encoded)\n"
 	"Security:\n"
 	"   -U user      : after opening the capture device, run as user\n"
 	"   -z dir       : ... and chroot to dir (needs -U)\n"
@@ -406,6 +407,9 @@ int config_parse(struct tf_config *cfg, int argc, char **argv, char *err, size_t
 			break;
 		case 'H':
 			cfg->list_scanners = 1;
+			break;
+		case 'Z':
+			cfg->no_decompress = 1;
 			break;
 		case 'P':
 			if (push(&cfg->scanner_dirs, &cfg->nscanner_dirs, optarg) < 0)

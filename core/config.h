@@ -91,6 +91,8 @@ struct tf_config {
 	int64_t frag_timeout;         /* seconds a datagram's fragments wait, default 60 */
 	uint64_t frag_max_bytes;      /* fragment bytes held in all, default 16 MiB */
 	uint64_t frag_max_datagrams;  /* datagrams in reassembly at once, default 4096 */
+	int no_decompress;            /* -Z: no content decoding (gzip scanner off, see
+	                               * scanner_host_apply; get_param("decompress")) */
 };
 
 /* Parse argv. Returns 0 to run, 1 when it printed help or the version

@@ -304,7 +304,7 @@ static int run_input(struct run *r, const char *path, uint32_t index)
 	}
 	if (r->report)
 		report_source(r->report, path);
-	if (r->cfg->verbose)
+	if (r->cfg->verbose >= 2)   /* -d 1 is 1.6's quiet default */
 		fprintf(stderr, "tcpflow: reading %s\n", strcmp(path, "-") ? path : "stdin");
 	int rc = read_packets(r, in, path, index, err, sizeof err);
 	if (rc < 0 && !stop_signal) {
@@ -578,7 +578,7 @@ int pipeline_run(const struct tf_config *cfg, int argc, char **argv)
 		status = 2;
 	}
 	r.console = NULL;
-	if (cfg->verbose)
+	if (cfg->verbose >= 2)
 		fprintf(stderr, "tcpflow: %llu packets, %llu TCP segments, %llu flows\n",
 			(unsigned long long)tf_stats.packets,
 			(unsigned long long)tf_stats.tcp_segments,

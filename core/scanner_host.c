@@ -54,6 +54,10 @@ struct tf_entry {
 	struct tf_kv *meta;
 	size_t nmeta;
 	uint64_t len;
+	struct tf_run *runs;         /* ABI 1.2: origin in the parent, holes */
+	size_t nruns;
+	struct tf_gap *holes;
+	size_t nholes;
 	const struct tf_object *obj; /* while it is being dispatched */
 	struct tf_entry *next;       /* pending list */
 };
@@ -687,7 +691,38 @@ int scanner_host_apply(struct scanner_host *h, char *err, size_t errlen)
 			break;
 		}
 	}
+	/* -Z: no decoding of content encodings, whatever -a or -e asked */
+	if (cfg->no_decompress) {
+		struct tf_ctx *gz = find_scanner(h, "gzip");
+		if (gz)
+			gz->enabled = 0;
+	}
 	return 0;
+}
+
+/* Print text after indent spaces, wrapped at spaces to lines of at most 79
+ * columns (a word longer than that stays whole); a newline in text starts a
+ * new line. */
+static void print_wrapped(FILE *out, int indent, const char *text)
+{
+	const int width = 79 - indent;
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		size_t cut = n;
+		if ((int)n > width) {
+			cut = (size_t)width;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = strcspn(text, " \n");
+		}
+		fprintf(out, "%*s%.*s\n", indent, "", (int)cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+		if (*text == '\n' && cut == n)
+			text++;
+	}
 }
 
 void scanner_host_list(const struct scanner_host *h, FILE *out)
@@ -702,15 +737,19 @@ void scanner_host_list(const struct scanner_host *h, FILE *out)
 	fprintf(out, "\n");
 	for (size_t i = 0; i < h->nsc; i++) {
 		const struct tf_ctx *c = h->sc[i];
-		fprintf(out, "\n%s %s%s%s\n    %s\n    from %s\n", c->d.name, c->d.version,
-			c->builtin ? " (built-in)" : "", c->enabled ? " [enabled]" : "",
-			c->d.description, c->origin);
+		fprintf(out, "\n%s %s%s%s\n", c->d.name, c->d.version,
+			c->builtin ? " (built-in)" : "", c->enabled ? " [enabled]" : "");
+		print_wrapped(out, 4, c->d.description);
+		fprintf(out, "    from %s\n", c->origin);
 		for (size_t j = 0; j < c->nparams; j++) {
 			const struct tf_param *p = &c->d.params[j];
-			fprintf(out, "    -S %s=%s\n        %s (default: '%s')\n", p->name,
-				c->values[j] ? c->values[j] : (p->default_value ? p->default_value : ""),
-				p->description ? p->description : "",
-				p->default_value ? p->default_value : "");
+			char line[4096];
+			fprintf(out, "    -S %s=%s\n", p->name,
+				c->values[j] ? c->values[j] : (p->default_value ? p->default_value : ""));
+			snprintf(line, sizeof line, "%s (default: '%s')",
+				 p->description ? p->description : "",
+				 p->default_value ? p->default_value : "");
+			print_wrapped(out, 8, line);
 		}
 	}
 	fprintf(out, "\nEnable with -S NAME (or -e NAME), -a for every built-in scanner; "
@@ -980,6 +1019,8 @@ static const char *host_get_param(struct tf_ctx *c, const char *name)
 	const struct tf_config *cfg = c->h->cfg;
 	if (!strcmp(name, "outdir"))
 		return cfg->outdir;
+	if (!strcmp(name, "decompress"))
+		return cfg->no_decompress ? "no" : "yes";
 	const char *v = NULL;
 	for (size_t i = 0; i < cfg->nsettings; i++)
 		if (!strcmp(cfg->setting_names[i], name))
@@ -1177,7 +1218,16 @@ static void entry_free(struct tf_entry *e)
 		free((char *)e->meta[i].value);
 	}
 	free(e->meta);
+	free(e->runs);
+	free(e->holes);
 	free(e);
+}
+
+static void report_u64_attr(struct report *r, const char *name, uint64_t v)
+{
+	char num[32];
+	snprintf(num, sizeof num, "%llu", (unsigned long long)v);
+	report_attribute(r, name, num);
 }
 
 static void write_object_entry(struct report *r, struct tf_entry *e)
@@ -1202,8 +1252,70 @@ static void write_object_entry(struct report *r, struct tf_entry *e)
 		report_end_element(r);
 	}
 	report_end_element(r);
+	if (e->nruns) {
+		report_start_element(r, "byte_runs");
+		for (size_t i = 0; i < e->nruns; i++) {
+			report_start_element(r, "byte_run");
+			report_u64_attr(r, "offset", e->runs[i].offset);
+			report_u64_attr(r, "file_offset", e->runs[i].parent_offset);
+			report_u64_attr(r, "len", e->runs[i].len);
+			report_end_element(r);
+		}
+		report_end_element(r);
+	}
+	if (e->nholes) {
+		report_start_element(r, "gaps");
+		for (size_t i = 0; i < e->nholes; i++) {
+			report_start_element(r, "gap");
+			report_u64_attr(r, "offset", e->holes[i].offset);
+			report_u64_attr(r, "len", e->holes[i].len);
+			report_end_element(r);
+		}
+		report_end_element(r);
+	}
 	ops_replay(r, &e->ops);
 	report_end_element(r);
+}
+
+/* ABI 1.2: copy the runs and gaps of a descriptor (when its size covers
+ * them) into e, checked against the content's length: every range inside
+ * [0, len), runs in object order and gaps sorted, none overlapping. */
+static int copy_ranges(struct tf_entry *e, const struct tf_object_desc *d, uint64_t len)
+{
+	if (!TF_HAS(d, struct tf_object_desc, ngaps))
+		return 0;
+	if ((d->nruns && !d->runs) || (d->ngaps && !d->gaps))
+		return -EINVAL;
+	if (d->nruns > TF_MAX_RUNS || d->ngaps > TF_MAX_RUNS)
+		return -E2BIG;
+	uint64_t end = 0;
+	for (size_t i = 0; i < d->nruns; i++) {
+		const struct tf_run *r = &d->runs[i];
+		if (r->offset < end || r->len > len || r->offset > len - r->len ||
+		    r->parent_offset > UINT64_MAX - r->len)
+			return -EINVAL;
+		end = r->offset + r->len;
+	}
+	end = 0;
+	for (size_t i = 0; i < d->ngaps; i++) {
+		const struct tf_gap *g = &d->gaps[i];
+		if (g->offset < end || g->len > len || g->offset > len - g->len)
+			return -EINVAL;
+		end = g->offset + g->len;
+	}
+	if (d->nruns) {
+		if (!(e->runs = malloc(d->nruns * sizeof *e->runs)))
+			return -ENOMEM;
+		memcpy(e->runs, d->runs, d->nruns * sizeof *e->runs);
+		e->nruns = d->nruns;
+	}
+	if (d->ngaps) {
+		if (!(e->holes = malloc(d->ngaps * sizeof *e->holes)))
+			return -ENOMEM;
+		memcpy(e->holes, d->gaps, d->ngaps * sizeof *e->holes);
+		e->nholes = d->ngaps;
+	}
+	return 0;
 }
 
 /* Write the entries of objects whose dispatch is over, in emission order. */
@@ -1277,6 +1389,9 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 		flow = up->flow;
 	}
 
+	rc = copy_ranges(e, d, file ? file->size : d->len);
+	if (rc < 0)
+		goto out;
 	const uint8_t *data = d->data;
 	len = d->len;
 	if (file) {
@@ -1333,6 +1448,10 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 		.flow = flow,
 		.parent = up,
 		.entry = e,
+		.runs = e->runs,
+		.nruns = e->nruns,
+		.gaps = e->holes,
+		.ngaps = e->nholes,
 	};
 	e->obj = &obj;
 	if (h->report) {

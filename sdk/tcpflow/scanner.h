@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define TF_ABI_MAJOR 1
-#define TF_ABI_MINOR 1
+#define TF_ABI_MINOR 2
 
 /* The entry symbol carries the major version: a scanner built for another
  * major simply has no matching symbol. */
@@ -65,9 +65,21 @@ struct tf_ip_addr {
 	uint8_t bytes[16];       /* IPv4 in the first 4 bytes, network order */
 };
 
-/* One hole in a flow: bytes that never arrived (zeros in the file). */
+/* One hole in a flow: bytes that never arrived (zeros in the file). Also
+ * (ABI 1.2) a hole in a derived object's content. */
 struct tf_gap {
 	uint64_t offset;
+	uint64_t len;
+};
+
+/* ABI 1.2: a piece of a derived object's content. The len bytes at offset
+ * in the object are the bytes at parent_offset in its parent's content (for
+ * an object derived from a flow: the stream offset, which is the offset in
+ * the flow file). An HTTP body with Content-Length is one run; a chunked one
+ * has a run per chunk. Fixed for ABI major 1 (used in arrays). */
+struct tf_run {
+	uint64_t offset;
+	uint64_t parent_offset;
 	uint64_t len;
 };
 
@@ -129,6 +141,12 @@ struct tf_object {
 	const struct tf_flow *flow;  /* the flow it comes from, or NULL */
 	const struct tf_object *parent;  /* the object it was derived from, or NULL */
 	struct tf_entry *entry;      /* its report entry: add elements, emit children */
+	/* ABI 1.2 (check with TF_HAS): where the content came from and which of
+	 * its bytes are missing, as the producer gave them (tf_object_desc). */
+	const struct tf_run *runs;   /* nruns pieces, in object order; may be NULL */
+	size_t nruns;
+	const struct tf_gap *gaps;   /* holes in the content (zeros there), sorted */
+	size_t ngaps;
 };
 
 /* tf_packet.flags */
@@ -196,7 +214,24 @@ struct tf_object_desc {
 	 * takes it (emit_object closes it, whatever it returns); data, len and
 	 * suffix are then ignored. */
 	struct tf_file *file;
+	/* ABI 1.2, optional (absent from older scanners' smaller struct): the
+	 * content's origin in the parent's content (runs, in object order, not
+	 * overlapping) and the ranges of the content that never arrived (gaps:
+	 * zeros in the content, sorted, not overlapping). Every range must lie
+	 * inside the content, else emit_object returns -EINVAL; at most
+	 * TF_MAX_RUNS of each (-E2BIG). The host records them in the object's
+	 * report entry, <byte_runs><byte_run offset= file_offset= len=/>...
+	 * </byte_runs> (offset: in the object; file_offset: in the parent, as
+	 * tcpflow 1.6 wrote it) and <gaps><gap offset= len=/>...</gaps>, and
+	 * passes them on in struct tf_object. */
+	const struct tf_run *runs;
+	size_t nruns;
+	const struct tf_gap *gaps;
+	size_t ngaps;
 };
+
+/* The most runs, and the most gaps, one object may carry (ABI 1.2). */
+#define TF_MAX_RUNS 65536
 
 #define TF_LOG_ERROR 0           /* during init: the reason init failed */
 #define TF_LOG_WARN  1           /* stderr (not with -q) and a <warning> in the report */
@@ -217,7 +252,9 @@ struct tf_host {
 
 	/* The value of one of this scanner's parameters (given with -S, else its
 	 * default), else "outdir" or a core setting given with -S (e.g.
-	 * "tcp_timeout"); NULL otherwise. Valid until shutdown returns. */
+	 * "tcp_timeout"); NULL otherwise. Valid until shutdown returns.
+	 * ABI 1.2: "decompress" is "no" when -Z was given, else "yes" (a scanner
+	 * that decodes content encodings itself honours it). */
 	const char *(*get_param)(struct tf_ctx *ctx, const char *name);
 
 	/* Report elements. entry is a flow's or object's entry (the element goes
