@@ -25,6 +25,8 @@ tcpflow output. Format of NAME.expect (one record per line, '#' comments):
     mtime SECONDS                     every flow file's modification time, in
                                       whole seconds (the flow's first packet
                                       time; every case lasts less than 1 s)
+    wifi-...                          what the wifi-stats scanner must report
+                                      (case wifi_stats; tests/data/README.md)
 
 The flows listed are all the flow files the capture can produce: a run must
 create these and no others (apart from report.xml).
@@ -1303,6 +1305,753 @@ def wlan(outdir):
                "protected frames skipped")
     e.conn(c)
     write(outdir, "wlan.pcap", pcap_bytes(wifi_frames(pk, lambda w: w, False), DLT_IEEE802_11)[0], e)
+
+
+# --------------------------------------------------------------------------
+# 802.11 statistics (the wifi-stats scanner)
+# --------------------------------------------------------------------------
+
+class WifiExpect(Expect):
+    """An Expect with the 802.11 facts the wifi-stats scanner must report
+    (records documented in tests/data/README.md)."""
+
+    def __init__(self, case, capture, comment):
+        Expect.__init__(self, case, capture, comment)
+        self.wifi = []
+
+    def text(self):
+        return Expect.text(self) + "\n".join(self.wifi) + "\n"
+
+
+def rt_header(flags, freq, signal, variant):
+    """Radiotap (radiotap.org) with Flags, Rate, Channel, dBm antenna
+    signal, dBm antenna noise, Antenna; variant "tsft" adds TSFT (8-byte
+    alignment), "ext" a second presence word in the radiotap namespace
+    (bits 29 and 31) with a per-antenna signal that must not be taken."""
+    chan_flags = 0x00a0 if freq < 3000 else 0x0140
+    if variant == "tsft":
+        present = [0x0000086F]
+        body = struct.pack("<Q", 123456789) + struct.pack("<BBHHbbB", flags, 0x0c, freq,
+                                                          chan_flags, signal, -95, 1)
+        hlen = 8
+    elif variant == "ext":
+        present = [0xA000086E, 0x00000820]
+        body = struct.pack("<BBHHbbB", flags, 0x0c, freq, chan_flags, signal, -95, 0) + \
+            struct.pack("<bB", signal - 20, 1)
+        hlen = 12
+    else:
+        present = [0x0000086E]
+        body = struct.pack("<BBHHbbB", flags, 0x0c, freq, chan_flags, signal, -95, 0)
+        hlen = 8
+    words = b"".join(struct.pack("<I", p) for p in present)
+    return struct.pack("<BBH", 0, 0, hlen + len(body)) + words + body
+
+
+@case
+def wifi_stats(outdir):
+    """Beacons of four networks (open, WEP, WPA2, hidden WPA2 on 5 GHz),
+    probes, an association, data from stations, control frames; a beacon
+    with a bad FCS and one with an element longer than the frame. Every
+    value the scanner must report is computed here from the schedule."""
+    from scapy.layers.dot11 import (AKMSuite, Dot11, Dot11AssoReq, Dot11AssoResp,
+                                    Dot11Beacon, Dot11Elt, Dot11EltRSN, Dot11ProbeReq,
+                                    Dot11ProbeResp, Dot11QoS, RSNCipherSuite)
+    from scapy.layers.l2 import LLC, SNAP
+
+    nets = [  # bssid, ssid, channel, freq, encryption, base signal, beacons
+        ("02:11:11:11:11:01", b"CoffeeShop", 1, 2412, "OPEN", -40, 10),
+        ("02:22:22:22:22:02", b"HomeNet-WEP", 6, 2437, "WEP", -55, 6),
+        ("02:33:33:33:33:03", b"Corp WPA2", 11, 2462, "WPA2", -70, 5),
+        ("02:44:44:44:44:04", b"HiddenLab", 36, 5180, "WPA2", -80, 4),
+    ]
+    N1, N2, N3, N4 = [n[0] for n in nets]
+    S1, S2, S3 = "02:aa:00:00:00:01", "02:aa:00:00:00:02", "02:aa:00:00:00:03"
+    BCAST = "ff:ff:ff:ff:ff:ff"
+    freq_of = {n[0]: n[3] for n in nets}
+
+    def rsn():
+        return Dot11EltRSN(group_cipher_suite=RSNCipherSuite(cipher=4),
+                           pairwise_cipher_suites=[RSNCipherSuite(cipher=4)],
+                           akm_suites=[AKMSuite(suite=2)])
+
+    def body_elements(net, in_beacon):
+        bssid, ssid, ch, freq, enc = net[:5]
+        hidden = bssid == N4 and in_beacon
+        els = Dot11Elt(ID=0, info=b"" if hidden else ssid) / \
+            Dot11Elt(ID=1, info=bytes([0x82, 0x84, 0x8b, 0x96]))
+        if freq < 3000:
+            els = els / Dot11Elt(ID=3, info=bytes([ch]))           # DSSS Parameter Set
+        else:   # HT Operation: primary channel, then 21 more octets
+            els = els / Dot11Elt(ID=61, info=bytes([ch]) + bytes(21))
+        if enc == "WPA2":
+            els = els / rsn()
+        return els
+
+    def cap(enc):
+        return "ESS+privacy" if enc != "OPEN" else "ESS"
+
+    # The schedule: (802.11 frame, signal or None, radiotap variant,
+    # fcs: None / "good" / "bad", facts). facts say what the frame counts for.
+    sched = []
+    seq = [0]
+
+    def add(frame, signal, facts, variant="basic", fcs=None):
+        sched.append((bytes(frame), signal, variant, fcs, facts))
+
+    def beacon(i, net, **kw):
+        bssid = net[0]
+        f = Dot11(type=0, subtype=8, addr1=BCAST, addr2=bssid, addr3=bssid, SC=(i % 4096) << 4) / \
+            Dot11Beacon(timestamp=1000 * i, beacon_interval=100, cap=cap(net[4])) / \
+            body_elements(net, True)
+        return f
+
+    def udp(src, dst, sport, dport, n):
+        return LLC(dsap=0xaa, ssap=0xaa, ctrl=3) / SNAP(OUI=0, code=0x0800) / \
+            IP(src=src, dst=dst, id=0x4000 + n, ttl=64) / UDP(sport=sport, dport=dport) / \
+            Raw(bytes((n + k) % 256 for k in range(40 + n)))
+
+    # beacons, interleaved: every network once per round while it has some left
+    left = {n[0]: n[6] for n in nets}
+    rnd = 0
+    while any(left.values()):
+        for k, net in enumerate(nets):
+            if not left[net[0]]:
+                continue
+            left[net[0]] -= 1
+            sig = net[5] - (rnd % 3)
+            variant = ("tsft" if rnd % 2 else "basic") if net[0] != N3 else "basic"
+            add(beacon(rnd, net), sig, {"beacon": net[0], "tx": net[0]}, variant,
+                "good" if net[0] == N3 else None)
+        if rnd == 2:    # a beacon of N2 whose FCS is wrong: skipped whole
+            add(beacon(99, nets[1]), -50, {"bad_fcs": True}, "basic", "bad")
+        rnd += 1
+
+    # S3 probes: wildcard, then CoffeeShop, then HiddenLab; N1 and N4 answer
+    for i, ssid in enumerate([b"", b"CoffeeShop", b"HiddenLab"]):
+        f = Dot11(type=0, subtype=4, addr1=BCAST, addr2=S3, addr3=BCAST, SC=(200 + i) << 4) / \
+            Dot11ProbeReq() / Dot11Elt(ID=0, info=ssid) / \
+            Dot11Elt(ID=1, info=bytes([0x82, 0x84, 0x8b, 0x96]))
+        add(f, -58 - i, {"tx": S3, "sent": S3, "probe": (S3, ssid)})
+    for net, sig in ((nets[0], -41), (nets[3], -81)):
+        f = Dot11(type=0, subtype=5, addr1=S3, addr2=net[0], addr3=net[0], SC=300 << 4) / \
+            Dot11ProbeResp(timestamp=5, beacon_interval=100, cap=cap(net[4])) / \
+            body_elements(net, False)
+        add(f, sig, {"tx": net[0], "probe_resp": net[0], "received": S3})
+
+    # S1 associates with N1
+    f = Dot11(type=0, subtype=0, addr1=N1, addr2=S1, addr3=N1, SC=400 << 4) / \
+        Dot11AssoReq(cap="ESS", listen_interval=10) / Dot11Elt(ID=0, info=b"CoffeeShop") / \
+        Dot11Elt(ID=1, info=bytes([0x82, 0x84, 0x8b, 0x96]))
+    add(f, -50, {"tx": S1, "sent": S1, "link": (S1, N1)})
+    f = Dot11(type=0, subtype=1, addr1=S1, addr2=N1, addr3=N1, SC=401 << 4) / \
+        Dot11AssoResp(cap="ESS", status=0, AID=1) / \
+        Dot11Elt(ID=1, info=bytes([0x82, 0x84, 0x8b, 0x96]))
+    add(f, -42, {"tx": N1, "received": S1, "link": (S1, N1)})
+    add(Dot11(type=1, subtype=13, addr1=N1), -45, {})                       # Ack
+
+    # S1 <-> N1: data to the DS and from it, RTS and Acks
+    for i in range(5):
+        f = Dot11(type=2, subtype=0, FCfield="to-DS", addr1=N1, addr2=S1,
+                  addr3="02:00:5e:00:00:01", SC=(500 + i) << 4) / \
+            udp("192.168.7.10", "192.0.2.53", 40000 + i, 53, i)
+        add(f, -50 - (i % 4), {"tx": S1, "sent": S1, "data": N1, "link": (S1, N1)})
+        if i == 2:
+            add(Dot11(type=1, subtype=11, addr1=N1, addr2=S1, ID=44), -51, {"tx": S1})   # RTS
+        if i % 2 == 0:
+            add(Dot11(type=1, subtype=13, addr1=S1), -45, {})               # Ack
+    for i in range(3):
+        f = Dot11(type=2, subtype=0, FCfield="from-DS", addr1=S1, addr2=N1,
+                  addr3="02:00:5e:00:00:01", SC=(600 + i) << 4) / \
+            udp("192.0.2.53", "192.168.7.10", 53, 40000 + i, 10 + i)
+        add(f, -43 - i, {"tx": N1, "received": S1, "data": N1, "link": (S1, N1)})
+    add(Dot11(type=1, subtype=13, addr1=N1), -45, {})                       # Ack
+
+    # S2 on N3: protected QoS data (the ext radiotap layout), then a Null
+    for i in range(4):
+        f = Dot11(type=2, subtype=8, FCfield="to-DS+protected", addr1=N3, addr2=S2,
+                  addr3="02:00:5e:00:00:02", SC=(700 + i) << 4) / Dot11QoS(TID=5) / \
+            Raw(bytes(range(i, i + 60)))
+        add(f, -65 - i, {"tx": S2, "sent": S2, "data": N3, "link": (S2, N3)}, "ext")
+    f = Dot11(type=2, subtype=4, FCfield="to-DS", addr1=N3, addr2=S2, addr3=N3, SC=710 << 4)
+    add(f, -66, {"tx": S2, "sent": S2, "link": (S2, N3)})
+
+    # last, a beacon of N1 with an element claiming more than the frame holds
+    f = beacon(50, nets[0]) / Dot11Elt(ID=221, len=50, info=b"\x00\x50\xf2")
+    add(f, -40, {"beacon": N1, "tx": N1, "malformed_element": True})
+
+    # ---- the capture
+    frames = []
+    for frame, sig, variant, fcs_mode, facts in sched:
+        flags = 0x10 if fcs_mode else 0x00
+        tx = facts.get("tx")
+        freq = freq_of.get(tx, 2412)
+        if tx in (S2,):
+            freq = 2462
+        trailer = b""
+        if fcs_mode == "good":
+            trailer = fcs(frame)
+        elif fcs_mode == "bad":
+            trailer = struct.pack("<I", (zlib.crc32(frame) ^ 0xDEADBEEF) & 0xFFFFFFFF)
+        frames.append(rt_header(flags, freq, sig, variant) + frame + trailer)
+
+    # ---- what wifi-stats must say
+    e = WifiExpect("wifi-stats", "wifi-stats.pcap",
+                   "802.11 statistics: 4 networks (open, WEP, WPA2, hidden WPA2 on 5 GHz), "
+                   "3 stations, probes, association, data and control frames, radiotap "
+                   "with dBm signal (3 layouts), a bad-FCS beacon, a malformed element")
+    counted = [s for s in sched if not s[4].get("bad_fcs")]
+
+    def fc(frame):
+        return (frame[0] >> 2) & 3, (frame[0] >> 4) & 15
+
+    by_type = [0, 0, 0, 0]
+    by_sub = {}
+    for frame, sig, variant, fcs_mode, facts in counted:
+        t, st = fc(frame)
+        by_type[t] += 1
+        by_sub[(t, st)] = by_sub.get((t, st), 0) + 1
+
+    def stats(sigs):
+        if not sigs:
+            return "- - -"
+        return "%d %.1f %d" % (min(sigs), sum(sigs) / len(sigs), max(sigs))
+
+    e.wifi.append("# wifi-frames TOTAL MANAGEMENT CONTROL DATA EXTENSION")
+    e.wifi.append("wifi-frames %d %d %d %d %d" % (len(counted), *by_type))
+    e.wifi.append("# wifi-bad-fcs N (with check_fcs=NO: 0, and the frame counts)")
+    e.wifi.append("wifi-bad-fcs %d" % sum(1 for s in sched if s[4].get("bad_fcs")))
+    e.wifi.append("wifi-malformed-elements %d" %
+                  sum(1 for s in counted if s[4].get("malformed_element")))
+    e.wifi.append("# wifi-signal MIN MEAN MAX (dBm, every frame counted)")
+    e.wifi.append("wifi-signal %s" % stats([s[1] for s in counted]))
+    e.wifi.append("# wifi-frame TYPE SUBTYPE COUNT")
+    names = {0: "management", 1: "control", 2: "data", 3: "extension"}
+    for (t, st), n in sorted(by_sub.items()):
+        e.wifi.append("wifi-frame %s %d %d" % (names[t], st, n))
+    links = {}
+    for s in counted:
+        if "link" in s[4]:
+            links[s[4]["link"][0]] = s[4]["link"][1]
+    e.wifi.append("# wifi-network BSSID CHANNEL ENCRYPTION BEACONS PROBE_RESPONSES "
+                  "DATA_FRAMES STATIONS SIG_MIN SIG_MEAN SIG_MAX SSID (the rest of the line)")
+    for bssid, ssid, ch, freq, enc, base, nb in nets:
+        fs = [s[4] for s in counted]
+        e.wifi.append("wifi-network %s %d %s %d %d %d %d %s %s" % (
+            bssid, ch, enc, sum(1 for f in fs if f.get("beacon") == bssid),
+            sum(1 for f in fs if f.get("probe_resp") == bssid),
+            sum(1 for f in fs if f.get("data") == bssid),
+            sum(1 for v in links.values() if v == bssid),
+            stats([s[1] for s in counted if s[4].get("tx") == bssid]), ssid.decode()))
+    e.wifi.append("# wifi-station MAC BSSID|- SENT RECEIVED PROBE_REQUESTS SIG_MIN SIG_MEAN "
+                  "SIG_MAX PROBED_SSIDS (the rest, comma-separated)")
+    for sta in (S1, S2, S3):
+        fs = [s[4] for s in counted]
+        probed = []
+        for f in fs:
+            p = f.get("probe")
+            if p and p[0] == sta and p[1] and p[1].decode() not in probed:
+                probed.append(p[1].decode())
+        e.wifi.append("wifi-station %s %s %d %d %d %s %s" % (
+            sta, links.get(sta, "-"), sum(1 for f in fs if f.get("sent") == sta),
+            sum(1 for f in fs if f.get("received") == sta),
+            sum(1 for f in fs if f.get("probe", (None,))[0] == sta),
+            stats([s[1] for s in counted if s[4].get("tx") == sta]), ",".join(probed)))
+    write(outdir, "wifi-stats.pcap", pcap_bytes(frames, DLT_RADIOTAP)[0], e)
+
+
+# --------------------------------------------------------------------------
+# HTTP objects (the http and gzip scanners)
+#
+# Besides flows, these cases record the objects the scanners must extract,
+# computed from the bytes the generator put into each message (extra lines
+# in NAME.expect, documented in tests/data/README.md):
+#   http NAME MD5 LENGTH        with -S http: a header block (X-HTTP[-00n])
+#                               or a body after transfer decoding
+#                               (X-HTTPBODY[-00n]); with the flows, all the
+#                               files such a run writes
+#   gzip NAME MD5 LENGTH        with -S gzip too: a decoded body (...-GZIP),
+#                               the original file's bytes
+#   http16 NAME MD5 LENGTH      with -S http_names=1.6: a body as tcpflow 1.6
+#                               names it, decoded in place (all the body files)
+#   httpmeta NAME KEY VALUE     the object's metadata has KEY = VALUE (the
+#                               rest of the line)
+#   httpgap NAME OFFSET LENGTH  the object has a gap there (zeros in it)
+#   httperrors FLOW MIN         the flow's <http> reports at least MIN errors
+# --------------------------------------------------------------------------
+
+WORDS = ("the quick brown fox jumps over lazy dog tcpflow reassembles every "
+         "connection and writes each direction to its own file while scanners "
+         "look inside http bodies gzip deflate chunked keep alive pipelining").split()
+
+
+def http_text(rng, size):
+    """Compressible text (words and newlines) of exactly size bytes."""
+    out = []
+    n = 0
+    while n < size:
+        w = rng.choice(WORDS) + ("\n" if rng.random() < 0.1 else " ")
+        out.append(w)
+        n += len(w)
+    return "".join(out).encode()[:size]
+
+
+def http_head(first, headers):
+    return (first + "\r\n" + "".join("%s: %s\r\n" % kv for kv in headers) + "\r\n").encode()
+
+
+def http_chunked(data, sizes, ext=False, trailer=False):
+    """RFC 9112 7.1 chunked coding of data, chunk sizes cycling through sizes."""
+    out = bytearray()
+    pos = i = 0
+    while pos < len(data):
+        n = min(sizes[i % len(sizes)], len(data) - pos)
+        out += b"%x" % n + (b";note=first" if ext and i == 0 else b"") + b"\r\n"
+        out += data[pos:pos + n] + b"\r\n"
+        pos += n
+        i += 1
+    out += b"0\r\n" + (b"X-Checksum: none\r\n" if trailer else b"") + b"\r\n"
+    return bytes(out)
+
+
+def gzip_bytes(data):
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def raw_deflate(data):
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return co.compress(data) + co.flush()
+
+
+class HttpExpect(Expect):
+    """An Expect with the objects the http and gzip scanners must find."""
+
+    def __init__(self, case, capture, comment):
+        super().__init__(case, capture, comment)
+        self.objs = []      # (kind, name, bytes)
+        self.meta = []      # (name, key, value)
+        self.ogaps = []     # (name, off, len)
+        self.errors = []    # (flow name, minimum)
+
+    def text(self):
+        lines = [super().text().rstrip("\n")]
+        for kind, name, data in self.objs:
+            lines.append("%s %s %s %d" % (kind, name, hashlib.md5(data).hexdigest(), len(data)))
+        for name, key, value in self.meta:
+            lines.append("httpmeta %s %s %s" % (name, key, value))
+        for name, off, ln in self.ogaps:
+            lines.append("httpgap %s %d %d" % (name, off, ln))
+        for name, n in self.errors:
+            lines.append("httperrors %s %d" % (name, n))
+        return "\n".join(lines) + "\n"
+
+
+class HttpModel:
+    """Numbers the messages of each direction of c as the http scanner does
+    (from 1, every message whose header block ends) and records their
+    objects in e."""
+
+    def __init__(self, c, e):
+        self.c, self.e = c, e
+        self.n = {C: 0, S: 0}
+
+    def names(self, d, k):
+        base = self.c.name(d)
+        sfx = "" if k == 1 else "-%03d" % k
+        return base + "-HTTP" + sfx, base + "-HTTPBODY" + sfx, base + "-HTTPBODY-%03d" % k
+
+    def message(self, d, head, wire=b"", body=b"", decoded=None, ext=None, meta=None,
+                body_meta=None):
+        """head: the header block; wire: what follows it on the wire; body:
+        the object after transfer decoding (b"" = no body file); decoded:
+        after content decoding (None = not encoded). Returns head + wire."""
+        self.n[d] += 1
+        hname, bname, name16 = self.names(d, self.n[d])
+        self.e.objs.append(("http", hname, head))
+        if body:
+            self.e.objs.append(("http", bname, body))
+            if decoded is not None:
+                self.e.objs.append(("gzip", bname + "-GZIP", decoded))
+            self.e.objs.append(("http16", name16 + ("." + ext if ext else ""),
+                                decoded if decoded is not None else body))
+        for k, v in (meta or {}).items():
+            self.e.meta.append((hname, k, v))
+            if body:
+                self.e.meta.append((bname, k, v))
+        for k, v in (body_meta or {}).items():
+            self.e.meta.append((bname, k, v))
+        return head + wire
+
+
+def http_case_write(outdir, name, pk, e, framer=frame_ether):
+    write(outdir, name + ".pcap", pcap_bytes(build_frames(pk, framer), DLT_EN10MB)[0], e)
+
+
+@case
+def http_objects(outdir):
+    """Eleven exchanges on one keep-alive connection: Content-Length, chunked
+    (extension, trailer), gzip, gzip + chunked, deflate with and without the
+    zlib header, HEAD, 204, 304, an upload with Expect: 100-continue, and a
+    last response that runs to the end of the connection."""
+    rng = random.Random(301)
+    c = Conn(V4C, 41000, V4S, 80, 3100000, 3200000)
+    e = HttpExpect("http-objects", "http-objects.pcap",
+                   "HTTP objects on one keep-alive connection: every framing and coding")
+    h = HttpModel(c, e)
+    pk = c.handshake()
+    host = "www.example.com"
+
+    def get(path, method="GET", extra=()):
+        return h.message(C, http_head("%s %s HTTP/1.1" % (method, path),
+                                      [("Host", host), ("User-Agent", "gen/1.0")] + list(extra)),
+                         meta={"method": method, "url": path})
+
+    def respond(status, reason, headers, wire=b"", body=b"", decoded=None, ext=None, url=None,
+                version="1.1"):
+        meta = {"status": str(status)}
+        if url:
+            meta["url"] = url
+        return h.message(S, http_head("HTTP/%s %d %s" % (version, status, reason), headers),
+                         wire, body, decoded, ext, meta=meta)
+
+    # 1. Content-Length
+    page = http_text(rng, 3000)
+    pk += c.send(C, get("/index.html"), rng)
+    pk += c.send(S, respond(200, "OK", [("Content-Type", "text/html; charset=utf-8"),
+                                        ("Content-Length", str(len(page)))],
+                            page, page, ext="html", url="/index.html"), rng)
+    # 2. chunked, with a chunk extension and a trailer
+    blob = bytes(rng.getrandbits(8) for _ in range(5000))
+    pk += c.send(C, get("/data.bin"), rng)
+    pk += c.send(S, respond(200, "OK", [("Content-Type", "application/octet-stream"),
+                                        ("Transfer-Encoding", "chunked")],
+                            http_chunked(blob, [1000, 17, 2048, 1], ext=True, trailer=True),
+                            blob, url="/data.bin"), rng)
+    # 3. gzip, Content-Length
+    text3 = http_text(rng, 20000)
+    gz3 = gzip_bytes(text3)
+    pk += c.send(C, get("/page.html", extra=[("Accept-Encoding", "gzip, deflate")]), rng)
+    pk += c.send(S, respond(200, "OK", [("Content-Type", "text/html"),
+                                        ("Content-Encoding", "gzip"),
+                                        ("Content-Length", str(len(gz3)))],
+                            gz3, gz3, text3, ext="html", url="/page.html"), rng)
+    # 4. gzip inside chunked
+    text4 = http_text(rng, 9000)
+    gz4 = gzip_bytes(text4)
+    pk += c.send(C, get("/style.css", extra=[("Accept-Encoding", "gzip")]), rng)
+    pk += c.send(S, respond(200, "OK", [("Content-Type", "text/css"),
+                                        ("Content-Encoding", "gzip"),
+                                        ("Transfer-Encoding", "chunked")],
+                            http_chunked(gz4, [700, 1300]), gz4, text4, ext="css"), rng)
+    # 5. deflate with the zlib header (RFC 9110 8.4.1.2)
+    text5 = http_text(rng, 6000)
+    z5 = zlib.compress(text5, 9)
+    pk += c.send(C, get("/zlib.txt"), rng)
+    pk += c.send(S, respond(200, "OK", [("Content-Type", "text/plain"),
+                                        ("Content-Encoding", "deflate"),
+                                        ("Content-Length", str(len(z5)))],
+                            z5, z5, text5, ext="txt"), rng)
+    # 6. deflate without it (raw), as many servers send
+    text6 = http_text(rng, 5000)
+    r6 = raw_deflate(text6)
+    pk += c.send(C, get("/raw.txt"), rng)
+    pk += c.send(S, respond(200, "OK", [("Content-Type", "text/plain"),
+                                        ("Content-Encoding", "deflate"),
+                                        ("Content-Length", str(len(r6)))],
+                            r6, r6, text6, ext="txt"), rng)
+    # 7. HEAD: Content-Length but no body (RFC 9112 6.3 item 1)
+    pk += c.send(C, get("/index.html", method="HEAD"), rng)
+    pk += c.send(S, respond(200, "OK", [("Content-Type", "text/html"),
+                                        ("Content-Length", str(len(page)))],
+                            url="/index.html"), rng)
+    # 8. 204 and 9. 304: no body either
+    pk += c.send(C, get("/empty"), rng)
+    pk += c.send(S, respond(204, "No Content", [("Server", "gen")]), rng)
+    pk += c.send(C, get("/index.html", extra=[("If-None-Match", '"abc"')]), rng)
+    pk += c.send(S, respond(304, "Not Modified", [("ETag", '"abc"'),
+                                                  ("Content-Length", str(len(page)))]), rng)
+    # 10. an upload: the header block, 100 Continue, then the body
+    up = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"up.bin\"\r\n" \
+         b"Content-Type: application/octet-stream\r\n\r\n" + \
+         bytes(rng.getrandbits(8) for _ in range(4000)) + b"\r\n--XyZ--\r\n"
+    h.n[C] += 1
+    qh, qb, q16 = h.names(C, h.n[C])
+    post_head = http_head("POST /upload HTTP/1.1", [
+        ("Host", host), ("Content-Type", "multipart/form-data; boundary=XyZ"),
+        ("Content-Length", str(len(up))), ("Expect", "100-continue")])
+    e.objs += [("http", qh, post_head), ("http", qb, up), ("http16", q16, up)]
+    e.meta += [(qb, "method", "POST"), (qb, "url", "/upload"), (qb, "direction", "request")]
+    pk += c.send(C, post_head, rng)
+    pk += c.send(S, respond(100, "Continue", []), rng)
+    pk += c.send(C, up, rng, sizes=[1460, 1000, 1460])
+    done = b'{"stored": "up.bin"}'
+    pk += c.send(S, respond(201, "Created", [("Content-Type", "application/json"),
+                                             ("Content-Length", str(len(done)))],
+                            done, done, ext="json", url="/upload"), rng)
+    # 11. HTTP/1.0 without a length: the body ends with the connection
+    last = http_text(rng, 2500)
+    h.n[C] += 1
+    lh, _, _ = h.names(C, h.n[C])
+    last_req = http_head("GET /last.txt HTTP/1.0", [("Host", host)])
+    e.objs.append(("http", lh, last_req))
+    pk += c.send(C, last_req, rng)
+    pk += c.send(S, respond(200, "OK", [("Content-Type", "text/plain"), ("Connection", "close")],
+                            last, last, ext="txt", url="/last.txt", version="1.0"), rng)
+    pk += c.close(first=S)
+    e.conn(c)
+    http_case_write(outdir, "http-objects", pk, e)
+
+
+@case
+def http_pipeline(outdir):
+    """IPv6: four requests pipelined in one burst (GET, HEAD, GET, a chunked
+    PUT upload), then the four responses back to back, cut across message
+    boundaries: responses pair with requests in order, and the HEAD response
+    has no body whatever its Content-Length says."""
+    rng = random.Random(302)
+    c = Conn(V6C, 42000, V6S, 8080, 4100000, 4200000)
+    e = HttpExpect("http-pipeline", "http-pipeline.pcap",
+                   "IPv6, pipelined requests (GET, HEAD, GET, chunked PUT) and responses")
+    h = HttpModel(c, e)
+    pk = c.handshake()
+    host = "[2001:db8::2]:8080"
+    up = bytes(rng.getrandbits(8) for _ in range(3000))
+    reqs = b""
+    for method, path in (("GET", "/a.txt"), ("HEAD", "/b.html"), ("GET", "/c.png")):
+        reqs += h.message(C, http_head("%s %s HTTP/1.1" % (method, path), [("Host", host)]),
+                          meta={"method": method, "url": path})
+    reqs += h.message(C, http_head("PUT /up.bin HTTP/1.1", [
+        ("Host", host), ("Content-Type", "application/octet-stream"),
+        ("Transfer-Encoding", "chunked")]), http_chunked(up, [1024, 999]), up,
+        meta={"method": "PUT", "url": "/up.bin"})
+    pk += c.send(C, reqs, rng, sizes=[len(reqs)])
+    a = http_text(rng, 1500)
+    png = b"\x89PNG\r\n\x1a\n" + bytes(rng.getrandbits(8) for _ in range(1992))
+    resps = h.message(S, http_head("HTTP/1.1 200 OK", [("Content-Type", "text/plain"),
+                                                       ("Content-Length", str(len(a)))]),
+                      a, a, ext="txt", meta={"url": "/a.txt", "method": "GET", "status": "200"})
+    resps += h.message(S, http_head("HTTP/1.1 200 OK", [("Content-Type", "text/html"),
+                                                        ("Content-Length", "99999")]),
+                       meta={"url": "/b.html", "method": "HEAD"})
+    resps += h.message(S, http_head("HTTP/1.1 200 OK", [("Content-Type", "image/png"),
+                                                        ("Transfer-Encoding", "chunked")]),
+                       http_chunked(png, [500]), png, ext="png",
+                       meta={"url": "/c.png", "method": "GET"})
+    resps += h.message(S, http_head("HTTP/1.1 201 Created", [("Content-Length", "0")]),
+                       meta={"url": "/up.bin", "method": "PUT", "status": "201"})
+    pk += c.send(S, resps, rng, sizes=[1000, 1448, 1460, 1460, 77, 1460, 1460])
+    pk += c.close(first=C)
+    e.conn(c)
+    http_case_write(outdir, "http-pipeline", pk, e)
+
+
+@case
+def http_reorder(outdir):
+    """A gzip + chunked response whose segments arrive out of order (one
+    after six later ones, two swapped) and one of them twice."""
+    rng = random.Random(303)
+    c = Conn(V4C, 43000, V4S, 80, 5100000, 5200000)
+    e = HttpExpect("http-reorder", "http-reorder.pcap",
+                   "a gzip + chunked response with segments out of order and retransmitted")
+    h = HttpModel(c, e)
+    pk = c.handshake()
+    pk += c.send(C, h.message(C, http_head("GET /report.csv HTTP/1.1", [("Host", "example.org")]),
+                              meta={"url": "/report.csv"}), rng)
+    text = "".join("%d,%d,%s\n" % (i, rng.getrandbits(24), rng.choice(WORDS))
+                   for i in range(1500)).encode()
+    gz = gzip_bytes(text)
+    body = h.message(S, http_head("HTTP/1.1 200 OK", [("Content-Type", "text/csv"),
+                                                      ("Content-Encoding", "gzip"),
+                                                      ("Transfer-Encoding", "chunked")]),
+                     http_chunked(gz, [1200, 800, 4000]), gz, text, ext="csv",
+                     meta={"url": "/report.csv"})
+    segs = c.segments(S, body, rng, sizes=[900] + [1000] * 60)
+    assert len(segs) > 12
+    order = [0, 2, 3, 4, 5, 6, 7, 1, 9, 8] + list(range(10, len(segs)))
+    pk += [segs[i] for i in order[:6]] + [segs[4]] + [segs[i] for i in order[6:]] + [c.ack(C)]
+    pk += c.close()
+    e.conn(c)
+    http_case_write(outdir, "http-reorder", pk, e)
+
+
+def cut_sizes(total, cuts):
+    """Segment sizes so that segment boundaries fall at the given offsets."""
+    sizes, last = [], 0
+    for cut in sorted(cuts) + [total]:
+        while cut - last > MSS:
+            sizes.append(MSS)
+            last += MSS
+        if cut > last:
+            sizes.append(cut - last)
+            last = cut
+    return sizes
+
+
+@case
+def http_lost(outdir):
+    """Two server segments lost for good: one inside a Content-Length body
+    (the body is written with zeros there and a gap), one that hides a chunk
+    boundary (the chunked body ends there, incomplete; parsing finds the
+    next response)."""
+    rng = random.Random(304)
+    c = Conn(V4C, 44000, V4S, 80, 6100000, 6200000)
+    e = HttpExpect("http-lost", "http-lost.pcap",
+                   "lost segments inside a Content-Length body and across a chunk boundary")
+    h = HttpModel(c, e)
+    pk = c.handshake()
+    reqs = b"".join(h.message(C, http_head("GET /%d HTTP/1.1" % i, [("Host", "example.net")]))
+                    for i in (1, 2, 3))
+    pk += c.send(C, reqs, rng, sizes=[len(reqs)])
+    b1 = bytes(rng.getrandbits(8) for _ in range(6000))
+    b2 = bytes(rng.getrandbits(8) for _ in range(5000))
+    b3 = http_text(rng, 800)
+    head1 = http_head("HTTP/1.1 200 OK", [("Content-Type", "application/octet-stream"),
+                                          ("Content-Length", str(len(b1)))])
+    head2 = http_head("HTTP/1.1 200 OK", [("Content-Type", "application/octet-stream"),
+                                          ("Transfer-Encoding", "chunked")])
+    wire2 = http_chunked(b2, [2000])
+    head3 = http_head("HTTP/1.1 200 OK", [("Content-Type", "text/plain"),
+                                          ("Content-Length", str(len(b3)))])
+    stream = head1 + b1 + head2 + wire2 + head3 + b3
+    # hole 1: [h1 + 2000, h1 + 3000) inside body 1
+    hole1 = (len(head1) + 2000, 1000)
+    # hole 2: from 500 bytes before the end of chunk 1's data (body offset
+    # 1500) to 300 bytes into chunk 2's data: hides "\r\n7d0\r\n"
+    r2 = len(head1) + len(b1) + len(head2)
+    c1 = len(b"7d0\r\n")
+    hole2_start = r2 + c1 + 1500
+    hole2_end = r2 + c1 + 2000 + len(b"\r\n7d0\r\n") + 300
+    hole2 = (hole2_start, hole2_end - hole2_start)
+    segs = c.segments(S, stream, rng, sizes=cut_sizes(len(stream), [
+        hole1[0], hole1[0] + hole1[1], hole2[0], hole2[0] + hole2[1]]))
+    base = c.isn[S] + 1
+    lost = [p for p in segs if (p.seq - base) in (hole1[0], hole2[0])]
+    assert len(lost) == 2 and [len(p.payload) for p in lost] == [hole1[1], hole2[1]]
+    pk += [p for p in segs if p not in lost] + [c.ack(C)]
+    pk += c.close(first=C)
+    # expected objects: body 1 with zeros in the hole; body 2 up to the end
+    # of chunk 1 (its last 500 bytes zeros), incomplete; response 3 whole
+    z1 = bytearray(b1)
+    z1[2000:3000] = bytes(1000)
+    z2 = bytearray(b2[:2000])
+    z2[1500:2000] = bytes(500)
+    h.message(S, head1, b"", bytes(z1), ext=None)
+    h.message(S, head2, b"", bytes(z2))
+    h.message(S, head3, b"", b3, ext="txt", meta={"url": "/3"})
+    # 1.6 names: the same bodies
+    _, bn1, _ = h.names(S, 1)
+    _, bn2, _ = h.names(S, 2)
+    e.ogaps += [(bn1, 2000, 1000), (bn2, 1500, 500)]
+    e.flow(c.name(C), c.data[C])
+    data = bytearray(c.data[S])
+    for off, ln in (hole1, hole2):
+        data[off:off + ln] = bytes(ln)
+        e.gaps.append((c.name(S), off, ln))
+    e.flow(c.name(S), data)
+    http_case_write(outdir, "http-lost", pk, e)
+
+
+@case
+def http_malformed(outdir):
+    """Damaged HTTP, both directions: garbage before the first response, a
+    bad chunk size, a chunk size that overflows 64 bits; a request with an
+    invalid header line, and a request cut off inside its header block by
+    the end of the connection. Parsing resumes at the next message each
+    time."""
+    rng = random.Random(305)
+    c = Conn(V4C, 45000, V4S, 80, 7100000, 7200000)
+    e = HttpExpect("http-malformed", "http-malformed.pcap",
+                   "garbage, bad and overflowing chunk sizes, bad and truncated headers")
+    h = HttpModel(c, e)
+    pk = c.handshake()
+    q1 = h.message(C, http_head("GET /one HTTP/1.1", [("Host", "h")]), meta={"url": "/one"})
+    bad_req = b"GET /two HTTP/1.1\r\nHost h\r\nX: y\r\n\r\n"       # no colon
+    q3 = h.message(C, http_head("GET /three HTTP/1.1", [("Host", "h")]), meta={"url": "/three"})
+    cut = b"GET /four HTTP/1.1\r\nHost: h\r\nUser-Ag"
+    pk += c.send(C, q1 + bad_req + q3 + cut, rng)
+    garbage = b"\x16\x03\x01\x02\x00\x01\x00\xfc\x03\x03junk\r\nnot http\r\n"
+    r1b = http_text(rng, 500)
+    r1 = h.message(S, http_head("HTTP/1.1 200 OK", [("Content-Type", "text/plain"),
+                                                    ("Content-Length", str(len(r1b)))]),
+                   r1b, r1b, ext="txt")
+    r2 = h.message(S, http_head("HTTP/1.1 200 OK", [("Transfer-Encoding", "chunked")]),
+                   b"zz\r\nhello\r\n0\r\n\r\n")
+    r3b = http_text(rng, 300)
+    r3 = h.message(S, http_head("HTTP/1.1 200 OK", [("Content-Type", "text/plain"),
+                                                    ("Content-Length", str(len(r3b)))]),
+                   r3b, r3b, ext="txt")
+    r4 = h.message(S, http_head("HTTP/1.1 200 OK", [("Transfer-Encoding", "chunked")]),
+                   b"10000000000000000\r\nhello\r\n0\r\n\r\n")
+    r5b = http_text(rng, 200)
+    r5 = h.message(S, http_head("HTTP/1.1 200 OK", [("Content-Type", "text/plain"),
+                                                    ("Content-Length", str(len(r5b)))]),
+                   r5b, r5b, ext="txt")
+    pk += c.send(S, garbage + r1 + r2 + r3 + r4 + r5, rng)
+    pk += c.close(first=C)
+    e.errors += [(c.name(S), 3), (c.name(C), 2)]
+    e.conn(c)
+    http_case_write(outdir, "http-malformed", pk, e)
+
+
+@case
+def http_upgrade(outdir):
+    """Three connections: a WebSocket upgrade (101; what follows, HTTP-like
+    text included, is not HTTP), an h2c upgrade the server refuses (200:
+    HTTP goes on, the next request is parsed), a CONNECT tunnel (2xx; the
+    tunnelled bytes are not HTTP)."""
+    rng = random.Random(306)
+    e = HttpExpect("http-upgrade", "http-upgrade.pcap",
+                   "WebSocket upgrade, refused h2c upgrade, CONNECT tunnel")
+    pk = []
+    fake = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+    fake_req = b"GET /inside HTTP/1.1\r\nHost: x\r\n\r\n"
+    # 1. WebSocket: 101, then frames that carry HTTP-looking text
+    c = Conn(V4C, 46001, V4S, 80, 8100000, 8200000)
+    h = HttpModel(c, e)
+    pk += c.handshake()
+    pk += c.send(C, h.message(C, http_head("GET /chat HTTP/1.1", [
+        ("Host", "example.com"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")]),
+        meta={"url": "/chat"}), rng)
+    pk += c.send(S, h.message(S, http_head("HTTP/1.1 101 Switching Protocols", [
+        ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")]),
+        meta={"status": "101", "url": "/chat"}), rng)
+    pk += c.send(C, b"\x81\x9c" + fake_req[:28], rng)
+    pk += c.send(S, b"\x81" + bytes([len(fake)]) + fake, rng)
+    pk += c.close()
+    e.conn(c)
+    # 2. h2c asked for, refused: the server answers HTTP/1.1, the client goes on
+    c = Conn(V4C, 46002, V4S, 80, 8300000, 8400000)
+    h = HttpModel(c, e)
+    pk += c.handshake()
+    pk += c.send(C, h.message(C, http_head("GET /one HTTP/1.1", [
+        ("Host", "example.com"), ("Upgrade", "h2c"), ("Connection", "Upgrade, HTTP2-Settings"),
+        ("HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA")]), meta={"url": "/one"}), rng)
+    one = http_text(rng, 700)
+    pk += c.send(S, h.message(S, http_head("HTTP/1.1 200 OK", [
+        ("Content-Type", "text/plain"), ("Content-Length", str(len(one)))]), one, one, ext="txt",
+        meta={"url": "/one"}), rng)
+    pk += c.send(C, h.message(C, http_head("GET /two HTTP/1.1", [("Host", "example.com")]),
+                              meta={"url": "/two"}), rng)
+    two = http_text(rng, 400)
+    pk += c.send(S, h.message(S, http_head("HTTP/1.1 200 OK", [
+        ("Content-Type", "text/plain"), ("Content-Length", str(len(two)))]), two, two, ext="txt",
+        meta={"url": "/two"}), rng)
+    pk += c.close(first=C)
+    e.conn(c)
+    # 3. CONNECT: 200, then a tunnel whose bytes look like HTTP
+    c = Conn(V4C, 46003, V4S, 3128, 8500000, 8600000)
+    h = HttpModel(c, e)
+    pk += c.handshake()
+    pk += c.send(C, h.message(C, http_head("CONNECT example.com:443 HTTP/1.1", [
+        ("Host", "example.com:443")]), meta={"method": "CONNECT"}), rng)
+    pk += c.send(S, h.message(S, http_head("HTTP/1.1 200 Connection established", []),
+                              meta={"method": "CONNECT"}), rng)
+    pk += c.send(C, b"\x16\x03\x01\x00\x05hello" + fake_req, rng)
+    pk += c.send(S, b"\x16\x03\x03\x00\x02hi" + fake, rng)
+    pk += c.close()
+    e.conn(c)
+    http_case_write(outdir, "http-upgrade", pk, e)
 
 
 def linktype_user0(outdir):

@@ -80,6 +80,9 @@ enum { ROLE_UNKNOWN, ROLE_REQUEST, ROLE_RESPONSE };
 enum { MODE_PARSE, MODE_RESYNC, MODE_HOLD, MODE_STOP };
 enum { PAUSE_NONE, PAUSE_BEGIN, PAUSE_HEADERS };
 enum { F_NONE, F_CTYPE, F_CENC, F_TENC, F_CLEN, F_HOST };
+/* what a problem in a flow counts as: a parse error, a hole in the capture
+ * that hid HTTP structure, a message cut off by the end of the flow */
+enum { PROBLEM_ERROR, PROBLEM_HOLE, PROBLEM_CUT };
 
 /* A string that grows up to a limit (the rest is dropped, trunc is set). */
 struct http_str {
@@ -108,6 +111,7 @@ struct http_conn {
 };
 
 struct http_err {
+	int kind;                    /* PROBLEM_* */
 	uint64_t offset;
 	char code[40];
 	char reason[120];
@@ -173,7 +177,8 @@ struct http_flow {
 	struct http_msg m;
 	uint64_t next_off;           /* stream offset the next event should have */
 	uint64_t messages, requests, responses, bodies, incomplete, skipped;
-	uint64_t nerrors;
+	int spoke_http;              /* a start line parsed (even if the message failed) */
+	uint64_t nerrors, nholes;
 	struct http_err err[HTTP_MAX_ERRORS];
 	size_t nerr;
 	/* resynchronizing */
@@ -470,11 +475,18 @@ static void conn_push(struct http_conn *c, const struct http_req *r)
 
 /* ---- errors ------------------------------------------------------------------------ */
 
-static void flow_error(struct http_flow *hf, uint64_t off, const char *code, const char *reason)
+/* Something went wrong at stream offset off; kind: what it counts as. */
+
+static void flow_problem(struct http_flow *hf, int kind, uint64_t off, const char *code,
+			 const char *reason)
 {
-	hf->nerrors++;
+	if (kind == PROBLEM_ERROR)
+		hf->nerrors++;
+	else if (kind == PROBLEM_HOLE)
+		hf->nholes++;
 	if (hf->nerr < HTTP_MAX_ERRORS) {
 		struct http_err *e = &hf->err[hf->nerr++];
+		e->kind = kind;
 		e->offset = off;
 		snprintf(e->code, sizeof e->code, "%s", code);
 		snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "");
@@ -540,7 +552,7 @@ static int body_out(void *arg, const uint8_t *p, size_t n)
 {
 	struct http_flow *hf = arg;
 	struct http_msg *m = &hf->m;
-	if (m->file_failed)
+	if (m->file_failed || !n)
 		return 0;
 	if (!m->file && m->memlen + n <= HTTP_BODY_MEM) {
 		if (m->memlen + n > m->memcap) {
@@ -644,6 +656,7 @@ struct meta_buf {
 	char num[4][24];
 	char ver[8];
 	char rest[256];
+	char coding[16];
 };
 
 static void meta_add(struct meta_buf *mb, const char *k, const char *v)
@@ -676,24 +689,32 @@ static void build_meta(struct http_flow *hf, struct meta_buf *mb, int body)
 		meta_add(mb, "status", mb->num[2]);
 		meta_add(mb, "reason", str_c(&m->reason));
 	}
+	/* The content_* keys describe the object's bytes (the gzip scanner
+	 * decodes what claims a content_encoding): bodies only. */
+	if (!body)
+		return;
 	meta_add(mb, "content_type", str_c(&m->ctype));
 	meta_add(mb, "content_length", str_c(&m->clen));
 	meta_add(mb, "transfer_encoding", str_c(&m->tenc));
-	if (!body || !m->gz || m->gz_failed) {
+	if (!m->gz || m->gz_failed) {
 		meta_add(mb, "content_encoding", str_c(&m->cenc));
 	} else {
 		/* 1.6 mode, decoded in place: the codings still applied, if any */
-		const char *last;
-		size_t restlen = 0, lastlen;
+		const char *last = "";
+		size_t restlen = 0, lastlen = 0;
 		gz_coding_last(str_c(&m->cenc), &restlen, &last, &lastlen);
 		snprintf(mb->rest, sizeof mb->rest, "%.*s",
 			 (int)(restlen < sizeof mb->rest ? restlen : sizeof mb->rest - 1),
 			 str_c(&m->cenc));
 		meta_add(mb, "content_encoding", mb->rest);
-		meta_add(mb, "decoded_from", gz_format_name(m->gz->fmt));
+		snprintf(mb->coding, sizeof mb->coding, "%.*s", (int)(lastlen < 15 ? lastlen : 15), last);
+		for (char *c = mb->coding; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		meta_add(mb, "decoded_from", mb->coding);
+		meta_add(mb, "decoded_format", gz_format_name(m->gz->fmt));
 	}
-	if (body)
-		meta_add(mb, "incomplete", m->incomplete);
+	meta_add(mb, "incomplete", m->incomplete);
 }
 
 /* Emit an object of this flow; returns the path it got (owned by the state
@@ -940,6 +961,13 @@ static int cb_header_value_complete(llhttp_t *p)
 	return 0;
 }
 
+/* The start line parsed: this flow speaks HTTP, whatever follows. */
+static int cb_version_complete(llhttp_t *p)
+{
+	flow_of(p)->spoke_http = 1;
+	return 0;
+}
+
 static int cb_headers_complete(llhttp_t *p)
 {
 	flow_of(p)->pause = PAUSE_HEADERS;
@@ -983,6 +1011,7 @@ static const llhttp_settings_t http_settings = {
 	.on_header_field_complete = cb_header_field_complete,
 	.on_header_value_complete = cb_header_value_complete,
 	.on_chunk_header = cb_chunk_header,
+	.on_version_complete = cb_version_complete,
 };
 
 static void parser_reset(struct http_flow *hf)
@@ -993,11 +1022,13 @@ static void parser_reset(struct http_flow *hf)
 	hf->parser.data = hf;
 	/* A capture shows what was sent, whatever a strict peer would have
 	 * refused: keep parsing after Connection: close, take chunked over
-	 * Content-Length (RFC 9112 6.3 item 3), accept other transfer codings
-	 * and unusual header value bytes. */
+	 * Content-Length (RFC 9112 6.3 item 3), accept unusual header value
+	 * bytes. Not lenient about Transfer-Encoding: a request whose final
+	 * coding is not chunked has no length (RFC 9112 6.3 item 4) and is an
+	 * error, and llhttp 8's lenient mode misparses values such as
+	 * ", chunked," (swallowing the next request as header lines). */
 	llhttp_set_lenient_keep_alive(&hf->parser, 1);
 	llhttp_set_lenient_chunked_length(&hf->parser, 1);
-	llhttp_set_lenient_transfer_encoding(&hf->parser, 1);
 	llhttp_set_lenient_headers(&hf->parser, 1);
 	hf->parser_ready = 1;
 }
@@ -1216,7 +1247,7 @@ static void parse(struct http_flow *hf, uint64_t off, const uint8_t *p, size_t n
 
 static void hold_add(struct http_flow *hf, uint64_t off, const uint8_t *p, size_t n)
 {
-	if (hf->hold_broken)
+	if (hf->hold_broken || !n)
 		return;
 	if (!hf->nhold)
 		hf->hold_off = off;
@@ -1281,7 +1312,7 @@ static void hold_check(struct http_flow *hf)
 static void parse_failed(struct http_flow *hf, uint64_t pos_off, llhttp_errno_t e)
 {
 	const char *reason = llhttp_get_error_reason(&hf->parser);
-	flow_error(hf, pos_off, llhttp_errno_name(e), reason);
+	flow_problem(hf, PROBLEM_ERROR, pos_off, llhttp_errno_name(e), reason);
 	finish_message(hf, "a parse error ends the message");
 	hf->mode = MODE_RESYNC;
 	hf->parser_ready = 0;
@@ -1289,18 +1320,25 @@ static void parse_failed(struct http_flow *hf, uint64_t pos_off, llhttp_errno_t 
 
 static void parse(struct http_flow *hf, uint64_t off, const uint8_t *p, size_t n)
 {
-	while (n) {
-		if (hf->mode == MODE_STOP) {
-			return;
-		}
+	uint8_t *owned = NULL;   /* a failed header block and what followed it */
+	/* After a pause the parser may have work that needs no input (a
+	 * message without body completes right after its headers): run it
+	 * once more even when every byte is consumed. */
+	int again = 0;
+	while (n || again) {
+		again = 0;
+		if (hf->mode == MODE_STOP)
+			break;
+		if (!n && hf->mode != MODE_PARSE)
+			break;
 		if (hf->mode == MODE_HOLD) {
 			hold_add(hf, off, p, n);
-			return;
+			break;
 		}
 		if (hf->mode == MODE_RESYNC) {
 			size_t k = resync_scan(hf, off, p, n);
 			if (k == n)
-				return;
+				break;
 			hf->skipped += k;
 			off += k;
 			p += k;
@@ -1325,7 +1363,7 @@ static void parse(struct http_flow *hf, uint64_t off, const uint8_t *p, size_t n
 				char why[64];
 				snprintf(why, sizeof why, "header block longer than %u bytes",
 					 HTTP_MAX_HEADER);
-				flow_error(hf, off + used, "HEADERS_TOO_LONG", why);
+				flow_problem(hf, PROBLEM_ERROR, off + used, "HEADERS_TOO_LONG", why);
 				finish_message(hf, why);
 				hf->mode = MODE_RESYNC;
 				hf->parser_ready = 0;
@@ -1351,6 +1389,7 @@ static void parse(struct http_flow *hf, uint64_t off, const uint8_t *p, size_t n
 			} else if (hf->pause == PAUSE_HEADERS) {
 				headers_done(hf);
 			}
+			again = 1;
 			continue;
 		}
 		if (e == HPE_PAUSED_UPGRADE) {
@@ -1366,10 +1405,33 @@ static void parse(struct http_flow *hf, uint64_t off, const uint8_t *p, size_t n
 				hf->mode = MODE_STOP;
 				hf->st->upgrades++;
 			}
-			return;
+			break;
+		}
+		/* When a header block failed, look for the next message from its
+		 * second byte on (the block holds every byte since its start): a
+		 * message cut short is often followed by a good one it swallowed.
+		 * Inside a body, go on after the failure (a body may hold
+		 * anything). Each retry starts past a message start, so it ends. */
+		if (m->active && !m->headers_done && !m->hdr.trunc && m->hdr.len > 1 &&
+		    m->start + m->hdr.len == off) {
+			size_t hl = m->hdr.len - 1;
+			uint8_t *nb = malloc(hl + n);
+			if (nb) {
+				memcpy(nb, m->hdr.p + 1, hl);
+				if (n)
+					memcpy(nb + hl, p, n);
+				uint64_t noff = m->start + 1;
+				parse_failed(hf, off, e);
+				free(owned);
+				owned = nb;
+				p = nb;
+				n += hl;
+				off = noff;
+				hf->line_start = 0;
+				continue;
+			}
 		}
 		parse_failed(hf, off, e);
-		/* go on looking after the failed message's first byte */
 		if (n) {
 			hf->line_start = *p == '\n';
 			hf->skipped++;
@@ -1378,6 +1440,7 @@ static void parse(struct http_flow *hf, uint64_t off, const uint8_t *p, size_t n
 			n--;
 		}
 	}
+	free(owned);
 }
 
 /* In-order bytes, with a line left over from the last data when
@@ -1437,6 +1500,13 @@ static void hole(struct http_flow *hf, uint64_t off, uint64_t len)
 	}
 	if (!m->active) {
 		/* between messages: what follows may start anywhere */
+		if (hf->messages || hf->spoke_http) {
+			char why[160];
+			snprintf(why, sizeof why, "a hole of %llu bytes at offset %llu between "
+				 "messages: what it hid is lost", (unsigned long long)len,
+				 (unsigned long long)off);
+			flow_problem(hf, PROBLEM_HOLE, off, "HOLE", why);
+		}
 		hf->mode = MODE_RESYNC;
 		hf->line_start = 1;
 		return;
@@ -1463,7 +1533,7 @@ static void hole(struct http_flow *hf, uint64_t off, uint64_t len)
 			char why[160];
 			snprintf(why, sizeof why, "a hole of %llu bytes at offset %llu hides the rest "
 				 "of the message", (unsigned long long)len, (unsigned long long)off);
-			flow_error(hf, off, "HOLE", why);
+			flow_problem(hf, PROBLEM_HOLE, off, "HOLE", why);
 			finish_message(hf, why);
 		}
 	} else {
@@ -1471,7 +1541,7 @@ static void hole(struct http_flow *hf, uint64_t off, uint64_t len)
 		snprintf(why, sizeof why, "a hole of %llu bytes at offset %llu hides %s",
 			 (unsigned long long)len, (unsigned long long)off,
 			 m->headers_done ? "the chunk framing" : "the end of the headers");
-		flow_error(hf, off, "HOLE", why);
+		flow_problem(hf, PROBLEM_HOLE, off, "HOLE", why);
 		finish_message(hf, why);
 	}
 	hf->mode = MODE_RESYNC;
@@ -1545,13 +1615,16 @@ static void report_flow(struct http_flow *hf)
 	struct tf_ctx *ctx = hf->ctx;
 	struct tf_entry *e = hf->flow->entry;
 	host->report_start(ctx, e, "http");
-	host->report_attr(ctx, e, "role", hf->role == ROLE_REQUEST ? "requests" : "responses");
+	host->report_attr(ctx, e, "role", hf->role == ROLE_REQUEST ? "requests" :
+			  hf->role == ROLE_RESPONSE ? "responses" : "unknown");
 	report_u64(ctx, e, "messages", hf->messages);
 	report_u64(ctx, e, "bodies", hf->bodies);
 	if (hf->incomplete)
 		report_u64(ctx, e, "incomplete", hf->incomplete);
 	if (hf->nerrors)
 		report_u64(ctx, e, "errors", hf->nerrors);
+	if (hf->nholes)
+		report_u64(ctx, e, "holes", hf->nholes);
 	if (hf->skipped)
 		report_u64(ctx, e, "skipped_bytes", hf->skipped);
 	if (hf->mode == MODE_STOP)
@@ -1559,7 +1632,8 @@ static void report_flow(struct http_flow *hf)
 	if (hf->flow->flags & TF_FLOW_REWRITTEN)
 		host->report_attr(ctx, e, "stream_rewritten", "yes");
 	for (size_t i = 0; i < hf->nerr; i++) {
-		host->report_start(ctx, e, "error");
+		static const char *const what[] = { "error", "hole", "incomplete" };
+		host->report_start(ctx, e, what[hf->err[i].kind]);
 		report_u64(ctx, e, "offset", hf->err[i].offset);
 		host->report_attr(ctx, e, "code", hf->err[i].code);
 		host->report_attr(ctx, e, "reason", hf->err[i].reason);
@@ -1598,22 +1672,24 @@ static void http_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flo
 			else
 				snprintf(why, sizeof why, "the flow ends inside the body (%llu bytes)",
 					 (unsigned long long)m->wire);
-			flow_error(hf, flow->length, "TRUNCATED_BODY", why);
+			flow_problem(hf, PROBLEM_CUT, flow->length, "TRUNCATED_BODY", why);
 			finish_message(hf, why);
 		} else {
-			flow_error(hf, m->start, "TRUNCATED_HEADERS",
+			flow_problem(hf, PROBLEM_ERROR, m->start, "TRUNCATED_HEADERS",
 				   "the flow ends inside the header block");
 			finish_message(hf, "the flow ends inside the header block");
 		}
 	}
 	drop_carry(hf);
-	if (hf->messages)
+	if (hf->messages || hf->spoke_http)
 		report_flow(hf);
 	/* a flow where no message was found is not HTTP: its bytes are not
 	 * counted as errors */
-	if (hf->messages) {
+	if (hf->messages || hf->spoke_http) {
 		st->skipped += hf->skipped;
 		st->errors += hf->nerrors;
+		if (!hf->messages)
+			st->http_flows++;
 	}
 	msg_free(&hf->m);
 	free(hf->hold);

@@ -158,7 +158,10 @@ struct wifi {
 	struct mindex staidx;
 	uint64_t frames;             /* 802.11 frames counted by type */
 	uint64_t counts[4][16];
+	/* every packet of an 802.11 link type is one of: frames, bad_fcs,
+	 * malformed (radio header wrong, or no frame control), other_version */
 	uint64_t bad_fcs, malformed, malformed_ies, not_wifi, other_version, untracked;
+	uint64_t short_frames;       /* counted, but the MAC header or fixed fields cut */
 	uint64_t wds;
 	uint64_t wifi_packets;       /* packets of an 802.11 link type */
 	struct sig sig;
@@ -767,7 +770,7 @@ static void mgmt_frame(struct wifi *w, const uint8_t *m, size_t n, unsigned sub,
 		       const struct radio *r)
 {
 	if (n < 24) {
-		w->malformed++;
+		w->short_frames++;
 		note_signal(w, r, NULL);
 		return;
 	}
@@ -777,7 +780,7 @@ static void mgmt_frame(struct wifi *w, const uint8_t *m, size_t n, unsigned sub,
 	const uint8_t *body = m + hl;
 	size_t blen = n >= hl ? n - hl : 0;
 	if (n < hl)
-		w->malformed++;
+		w->short_frames++;
 	struct ies ie = { 0 };
 	int have_ie = 0;
 	struct wnet *net = NULL;
@@ -793,13 +796,16 @@ static void mgmt_frame(struct wifi *w, const uint8_t *m, size_t n, unsigned sub,
 		else
 			net->probe_resp++;
 		net->frames++;
-		if (!is_group(da) && sub == 5)
-			get_sta(w, da);    /* the station that probed */
+		if (sub == 5) {            /* to the station that probed */
+			struct wsta *p = get_sta(w, da);
+			if (p)
+				p->received++;
+		}
 		if (protect || n < hl)
 			break;
 		/* timestamp (8), beacon interval (2), capability information (2) */
 		if (blen < 12) {
-			w->malformed++;
+			w->short_frames++;
 			break;
 		}
 		parse_ies(&ie, body + 12, blen - 12);
@@ -843,7 +849,7 @@ static void mgmt_frame(struct wifi *w, const uint8_t *m, size_t n, unsigned sub,
 		{
 			size_t fixed = sub == 0 ? 4 : 10;  /* capability, listen interval[, AP] */
 			if (blen < fixed) {
-				w->malformed++;
+				w->short_frames++;
 				break;
 			}
 			parse_ies(&ie, body + fixed, blen - fixed);
@@ -883,7 +889,7 @@ static void data_frame(struct wifi *w, const uint8_t *m, size_t n, unsigned sub,
 		       const struct radio *r)
 {
 	if (n < 24) {
-		w->malformed++;
+		w->short_frames++;
 		note_signal(w, r, NULL);
 		return;
 	}
@@ -893,7 +899,7 @@ static void data_frame(struct wifi *w, const uint8_t *m, size_t n, unsigned sub,
 	if (sub & 0x8)
 		hl += 2 + ((m[1] & 0x80) ? 4 : 0);
 	if (n < hl)
-		w->malformed++;
+		w->short_frames++;
 	size_t payload = n > hl ? n - hl : 0;
 	int has_data = !(sub & 0x4);       /* Null and CF-only subtypes carry none */
 	const uint8_t *bssid = NULL;
@@ -909,6 +915,7 @@ static void data_frame(struct wifi *w, const uint8_t *m, size_t n, unsigned sub,
 	}
 	struct wnet *net = bssid ? get_net(w, bssid) : NULL;
 	if (net) {
+		net_learn_channel(net, NULL, r);   /* a BSS's frames are on its channel */
 		net->frames++;
 		if (has_data) {
 			net->data_frames++;
@@ -943,7 +950,7 @@ static void ctrl_frame(struct wifi *w, const uint8_t *m, size_t n, unsigned sub,
 {
 	size_t need = (sub == 12 || sub == 13) ? 10 : (sub >= 8 ? 16 : 10);
 	if (n < need) {
-		w->malformed++;
+		w->short_frames++;
 		note_signal(w, r, NULL);
 		return;
 	}
@@ -961,8 +968,7 @@ static void ctrl_frame(struct wifi *w, const uint8_t *m, size_t n, unsigned sub,
 static void mac_frame(struct wifi *w, const uint8_t *m, size_t n, const struct radio *r)
 {
 	if (n < 2) {
-		w->malformed++;
-		note_signal(w, r, NULL);
+		w->malformed++;            /* not even a frame control field */
 		return;
 	}
 	unsigned version = m[0] & 0x3, type = (m[0] >> 2) & 0x3, sub = (m[0] >> 4) & 0xF;
@@ -1023,15 +1029,16 @@ static void wifi_packet(struct tf_ctx *ctx, void *state, const struct tf_packet 
 		w->not_wifi++;
 		return;
 	}
-	w->wifi_packets++;
 	if (!f || hl < 0) {
-		w->malformed++;
+		w->wifi_packets++;
+		w->malformed++;            /* the radio header lies */
 		return;
 	}
 	if (inner != LT_IEEE802_11) {
 		w->not_wifi++;             /* PPI carrying something else */
 		return;
 	}
+	w->wifi_packets++;
 	w->ts_sec = pkt->ts_sec;
 	w->ts_usec = pkt->ts_usec;
 	const uint8_t *m = f + hl;
@@ -1342,7 +1349,8 @@ static void finish_tables(struct wifi *w)
 		w->stas[k++] = *s;
 	}
 	w->nstas = k;
-	qsort(w->stas, w->nstas, sizeof *w->stas, cmp_sta);
+	if (w->nstas > 1)
+		qsort(w->stas, w->nstas, sizeof *w->stas, cmp_sta);
 	for (size_t i = 0; i < w->nstas; i++)
 		if (w->stas[i].net >= 0 && (size_t)w->stas[i].net < w->nnets)
 			w->nets[w->stas[i].net].stations++;
@@ -1357,6 +1365,7 @@ static void write_report(struct wifi *w, struct tf_ctx *ctx)
 	report_u64(ctx, "networks", w->nnets);
 	report_u64(ctx, "stations", w->nstas);
 	host->report_start(ctx, NULL, "frames");
+	report_u64(ctx, "packets", w->wifi_packets);
 	report_u64(ctx, "total", w->frames);
 	for (unsigned t = 0; t < 4; t++) {
 		uint64_t sum = 0;
@@ -1366,6 +1375,7 @@ static void write_report(struct wifi *w, struct tf_ctx *ctx)
 	}
 	report_u64(ctx, "bad_fcs", w->bad_fcs);
 	report_u64(ctx, "malformed", w->malformed);
+	report_u64(ctx, "short", w->short_frames);
 	report_u64(ctx, "malformed_elements", w->malformed_ies);
 	report_u64(ctx, "other_version", w->other_version);
 	report_u64(ctx, "wds", w->wds);
@@ -1472,9 +1482,9 @@ static void write_text(struct wifi *w, struct tf_ctx *ctx)
 		", data %" PRIu64 ", extension %" PRIu64 ")\n",
 		w->frames, bytype[0], bytype[1], bytype[2], bytype[3]);
 	tprintf(&t, "skipped: bad FCS %" PRIu64 ", malformed %" PRIu64 ", other protocol "
-		"version %" PRIu64 "; malformed elements %" PRIu64 "; packets of other link "
-		"types %" PRIu64 "\n", w->bad_fcs, w->malformed, w->other_version,
-		w->malformed_ies, w->not_wifi);
+		"version %" PRIu64 "; headers cut short %" PRIu64 ", malformed elements %"
+		PRIu64 "; packets of other link types %" PRIu64 "\n", w->bad_fcs, w->malformed,
+		w->other_version, w->short_frames, w->malformed_ies, w->not_wifi);
 	if (w->untracked)
 		tprintf(&t, "devices past wifi_max_devices (counted only): %" PRIu64 "\n",
 			w->untracked);

@@ -80,6 +80,7 @@ static void setup(void)
 	events[0] = '\0';
 	err[0] = '\0';
 	d_major2.abi_major = 2;
+	d_major2.abi_minor = 0;      /* "ABI 2.0" in the message, whatever our minor */
 	d_small.size = 24;
 	d_newer.abi_minor = TF_ABI_MINOR + 1;
 	d_alpha.params = alpha_params;
