@@ -788,15 +788,22 @@ static void emit_body(struct http_flow *hf)
 	/* runs and gaps describe the bytes after transfer decoding: given only
 	 * when those are exactly the object's bytes */
 	int exact = !(m->gz && !m->gz_failed) && !m->file_failed && m->out == m->wire;
+	/* more runs or gaps than kept: the first ones, and the totals */
+	if (exact && m->runs_lost)
+		meta_add(&mb, "byte_runs", "only the first 4096 are listed");
+	if (m->missing) {
+		u64s(mb.num[3], sizeof mb.num[3], m->missing);
+		meta_add(&mb, "missing_bytes", mb.num[3]);
+	}
 	struct tf_object_desc d = {
 		.size = sizeof d,
 		.type = "http-body",
 		.meta = mb.kv,
 		.nmeta = mb.n,
-		.runs = exact && !m->runs_lost ? m->runs : NULL,
-		.nruns = exact && !m->runs_lost ? m->nruns : 0,
-		.gaps = exact && !m->gaps_lost ? m->gaps : NULL,
-		.ngaps = exact && !m->gaps_lost ? m->ngaps : 0,
+		.runs = exact ? m->runs : NULL,
+		.nruns = exact ? m->nruns : 0,
+		.gaps = exact ? m->gaps : NULL,
+		.ngaps = exact ? m->ngaps : 0,
 	};
 	char *path = NULL;
 	if (m->file) {

@@ -19,7 +19,10 @@
  *
  * Every byte is read after an explicit bounds check against the captured
  * length: a header or element that claims more than is there ends the
- * parsing of that frame (counted as malformed), never a read past it.
+ * parsing of that frame, never a read past it. Counted in <frames>:
+ * malformed (radio header wrong or no frame control: the packet is not a
+ * frame), short (a frame whose MAC header or fixed fields are cut),
+ * malformed_elements (an element running past the end of a whole frame).
  *
  * check_fcs (core setting, default YES), as in 1.6: a frame whose FCS is
  * wrong is counted as bad_fcs and otherwise ignored. The FCS is known to be

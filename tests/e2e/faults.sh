@@ -192,7 +192,7 @@ report_counter() {
 # check_same_files LABEL OUTDIR EXPDIR: OUTDIR holds exactly EXPDIR's files
 # (besides report.xml), byte for byte
 check_same_files() {
-	local label=$1 out=$2 exp=$3 f bad= n=0
+	local label=$1 out=$2 exp=$3 f bad='' n=0
 	for f in $(cd "$exp" && ls); do
 		n=$((n + 1))
 		if [ ! -f "$out/$f" ]; then
@@ -362,11 +362,11 @@ fi
 # of write buffers in all (-S max_buffered) the files are written while the
 # connections are open, so they all want a descriptor at the same time.
 gen_capture "$TMP/wide.pcap" "$TMP/wide.exp" 40 50000 30000 1 1
-SMALLBUF="-S max_buffered=65536"
+SMALLBUF=(-S max_buffered=65536)
 if [ "$HAVE_PRLIMIT" = 1 ]; then
 	# A process limit of 12 descriptors: the store keeps under it by closing
 	# and reopening files; nothing is lost.
-	run_limited nofile12 --nofile=12 $SMALLBUF -o "$TMP/nofile12" -r "$TMP/wide.pcap"
+	run_limited nofile12 --nofile=12 "${SMALLBUF[@]}" -o "$TMP/nofile12" -r "$TMP/wide.pcap"
 	check_clean "12 descriptors"
 	check_eq "12 descriptors: exit status" 0 "$RC"
 	[ "$RC" = 0 ] || show_stderr
@@ -381,7 +381,7 @@ if [ "$HAVE_PRLIMIT" = 1 ]; then
 
 	# -f larger than the process allows: the store meets EMFILE, closes a
 	# file and tries again.
-	run_limited f-over-limit --nofile=12 -f 1000 $SMALLBUF -o "$TMP/fover" -r "$TMP/wide.pcap"
+	run_limited f-over-limit --nofile=12 -f 1000 "${SMALLBUF[@]}" -o "$TMP/fover" -r "$TMP/wide.pcap"
 	check_clean "-f 1000 under a 12-descriptor limit"
 	check_eq "-f 1000 under a 12-descriptor limit: exit status" 0 "$RC"
 	[ "$RC" = 0 ] || show_stderr
@@ -390,14 +390,14 @@ if [ "$HAVE_PRLIMIT" = 1 ]; then
 
 	# No descriptor left for any flow file (stdin, stdout, stderr, the report
 	# and the input use all five): a clear error, exit 2, the report completed.
-	run_limited nofile5 --nofile=5 $SMALLBUF -o "$TMP/nofile5" -r "$TMP/wide.pcap"
+	run_limited nofile5 --nofile=5 "${SMALLBUF[@]}" -o "$TMP/nofile5" -r "$TMP/wide.pcap"
 	check_clean "5 descriptors"
 	check_eq "5 descriptors: exit status" 2 "$RC"
 	check_stderr_has "5 descriptors" "Too many open files"
 	check_report "5 descriptors" "$TMP/nofile5/report.xml"
 
 	# Not even one for the input: the input is named.
-	run_limited nofile4 --nofile=4 $SMALLBUF -o "$TMP/nofile4" -r "$TMP/wide.pcap"
+	run_limited nofile4 --nofile=4 "${SMALLBUF[@]}" -o "$TMP/nofile4" -r "$TMP/wide.pcap"
 	check_clean "4 descriptors"
 	check_eq "4 descriptors: exit status" 2 "$RC"
 	check_stderr_has "4 descriptors" "wide.pcap" "Too many open files"
@@ -407,7 +407,7 @@ else
 fi
 
 # -f 1: one flow file open at a time
-run_tf f1 -f 1 $SMALLBUF -o "$TMP/f1" -r "$TMP/wide.pcap"
+run_tf f1 -f 1 "${SMALLBUF[@]}" -o "$TMP/f1" -r "$TMP/wide.pcap"
 check_clean "-f 1"
 check_eq "-f 1: exit status" 0 "$RC"
 check_same_files "-f 1" "$TMP/f1" "$TMP/wide.exp"

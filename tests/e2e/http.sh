@@ -4,9 +4,10 @@
 #  1. -H lists http and gzip with their settings; -a enables both.
 #  2. The generated HTTP captures (tests/data/http-*.expect: keep-alive with
 #     every framing and coding, an upload, pipelining over IPv6, out-of-order
-#     segments, lost segments, malformed HTTP): every object with its
-#     original bytes and nothing else, metadata, gaps, error counts, byte
-#     runs that equal the flow's bytes, MD5s in the report.
+#     segments, lost segments, malformed HTTP, upgrades): every object with
+#     its original bytes and nothing else, metadata, gaps, error counts, byte
+#     runs that equal the flow's bytes, MD5s in the report; two real
+#     captures of tests/data against tshark.
 #  3. -S http_names=1.6: 1.6's names, decoded in place; with -Z kept
 #     encoded; the same names and bytes as Debian's tcpflow 1.6 where 1.6 is
 #     right (/usr/bin/tcpflow -e http, when installed).
@@ -14,9 +15,10 @@
 #  5. http_alert_fd and http_cmd.
 #  6. Generated at run time (tests/gen_http_big.py): a 10 MiB gzip body sent
 #     chunked, and a decompression bomb (stopped, reported).
-#  7. The HTTP captures of $CORPUS: clean runs, consistent reports, and every
-#     object tshark exports found by MD5 among tcpflow's (skipped without
-#     the corpus or tshark).
+#  7. The HTTP captures of $CORPUS (http*/, ipv6/, the 18 MiB loopback
+#     capture of large/): clean runs, consistent reports, and every object
+#     tshark exports found by MD5 among tcpflow's (skipped without the
+#     corpus or tshark).
 . "$(dirname "$0")/lib.sh"
 tf_tmpdir
 cd "$TMP" || exit 99
@@ -130,6 +132,17 @@ for code in HPE_INVALID_METHOD HPE_INVALID_CHUNK_SIZE HPE_INVALID_HEADER_TOKEN T
 	fi
 done
 
+# two real captures in tests/data (Zeek's test suite): a server's deflate
+# without the zlib header, a gzip response; tshark's objects are the truth
+for b in zeek-http-deflate-raw.pcap zeek-http-get-gzip.pcap; do
+	run_tf "$b" -S http -S gzip -S md5 -o "$TMP/$b" -r "$DATA/$b"
+	expect_clean "$b"
+	run_check report "$TMP/$b"
+	run_check tshark "$DATA/$b" "$TMP/$b" 0
+done
+check_eq "raw deflate (no zlib header) decoded completely" 2 \
+	"$(xpath "$TMP/zeek-http-deflate-raw.pcap/report.xml" "count(//*[local-name()='gzip'][@format='deflate'][@status='complete'])")"
+
 # ---- 3. tcpflow 1.6's names ---------------------------------------------------------
 for exp in "$DATA"/http-*.expect; do
 	c=$(basename "$exp" .expect)
@@ -236,7 +249,10 @@ fi
 
 # ---- 7. the corpus ------------------------------------------------------------------------
 if [ -n "${CORPUS:-}" ] && [ -d "$CORPUS" ]; then
-	for cap in "$CORPUS"/http*/*; do
+	# the HTTP captures, HTTP over IPv6, and 18 MiB of keep-alive gzip,
+	# chunked and POST traffic
+	for cap in "$CORPUS"/http*/* "$CORPUS"/ipv6/* \
+		"$CORPUS"/large/generated-loopback-http-keepalive-gzip-chunked.pcap; do
 		[ -f "$cap" ] || continue
 		b=$(basename "$cap")
 		run_tf "corpus-$b" -S http -S gzip -S md5 -o "$TMP/c-$b" -r "$cap"

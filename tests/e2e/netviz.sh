@@ -210,6 +210,14 @@ check_svg() {
 	else
 		fail "$label: drawn" "at least 200 paths, glyphs and rectangles" "$n"
 	fi
+	# not blank: ink in several colours, the bars' among them (no SVG
+	# renderer is required; with rsvg-convert the picture is checked too)
+	n=$(grep -o 'fill:rgb([^)]*)' "$svg" | grep -v 'fill:rgb(100%,100%,100%)' | sort -u | wc -l)
+	if [ "$n" -ge 4 ] && grep -q 'fill:rgb(90.2%,62.4%,0%)' "$svg" && grep -q 'fill:rgb(0%,44.7%,69.8%)' "$svg"; then
+		ok "$label: not blank ($n ink colours, the bar colours among them)"
+	else
+		fail "$label: not blank" "at least 4 ink colours with the bar colours" "$n"
+	fi
 }
 run_tf svg -S netviz -S netviz_format=svg -o "$TMP/svg" -r "$CAP"
 check_eq "svg: exit status" 0 "$RC"

@@ -1,8 +1,8 @@
 /* Unit tests for core/scanner_host.c with scanners registered from this file
  * (no dlopen; the e2e test loads real shared objects): descriptor checks,
  * request handling, init failures, dispatch order, flow state, the
- * TF_FLOW_REWRITTEN decision, derived objects and their depth limit, and
- * the report entries. */
+ * TF_FLOW_REWRITTEN decision, derived objects and their depth limit, the
+ * report entries, an object's runs and gaps (ABI 1.2) and -Z. */
 #include "scanner_host.h"
 #include "stats.h"
 #include "tcpflow/scanner.h"
@@ -502,6 +502,124 @@ START_TEST(events_objects_report)
 }
 END_TEST
 
+/* ---- ABI 1.2: an object's runs and gaps; -Z ----------------------------------------- */
+
+DESC(d_rng, "rng");
+DESC(d_gz, "gzip");
+static const struct tf_scanner *e_rng(const struct tf_host *h) { host = h; return &d_rng; }
+static const struct tf_scanner *e_gz(const struct tf_host *h) { host = h; return &d_gz; }
+static size_t seen_runs, seen_gaps, seen_objects;
+
+static void rng_object(struct tf_ctx *ctx, void *state, const struct tf_object *obj)
+{
+	(void)ctx;
+	(void)state;
+	ck_assert(TF_HAS(obj, struct tf_object, ngaps));
+	seen_objects++;
+	seen_runs += obj->nruns;
+	seen_gaps += obj->ngaps;
+	if (obj->nruns) {
+		ck_assert_uint_eq(obj->runs[1].parent_offset, 110);
+		ck_assert_uint_eq(obj->gaps[0].offset, 4);
+	}
+}
+
+static void rng_data(struct tf_ctx *ctx, void *state, const struct tf_flow *flow, void **fs,
+		     uint64_t off, const uint8_t *data, size_t len)
+{
+	static const struct tf_run runs[] = { { 0, 100, 4 }, { 6, 110, 2 } };
+	static const struct tf_gap gaps[] = { { 4, 2 } };
+	static const struct tf_run past[] = { { 6, 0, 3 } };
+	static const struct tf_run unordered[] = { { 4, 0, 2 }, { 0, 0, 2 } };
+	static const struct tf_gap overlap[] = { { 0, 4 }, { 2, 2 } };
+	(void)state;
+	(void)fs;
+	(void)data;
+	(void)len;
+	if (off != 0)
+		return;
+	struct tf_object_desc d = {
+		.size = sizeof d, .type = "piece", .data = (const uint8_t *)"abcd\0\0gh", .len = 8,
+		.runs = runs, .nruns = 2, .gaps = gaps, .ngaps = 1,
+	};
+	ck_assert_int_eq(host->emit_object(ctx, flow->entry, &d), 0);
+	/* a run past the end, runs out of order, overlapping gaps: refused */
+	d.runs = past;
+	d.nruns = 1;
+	d.gaps = NULL;
+	d.ngaps = 0;
+	ck_assert_int_eq(host->emit_object(ctx, flow->entry, &d), -EINVAL);
+	d.runs = unordered;
+	d.nruns = 2;
+	ck_assert_int_eq(host->emit_object(ctx, flow->entry, &d), -EINVAL);
+	d.runs = NULL;
+	d.nruns = 0;
+	d.gaps = overlap;
+	d.ngaps = 2;
+	ck_assert_int_eq(host->emit_object(ctx, flow->entry, &d), -EINVAL);
+	d.nruns = TF_MAX_RUNS + 1;
+	d.runs = runs;
+	ck_assert_int_eq(host->emit_object(ctx, flow->entry, &d), -E2BIG);
+	/* an older scanner's descriptor ends before the ranges: none read */
+	d.size = offsetof(struct tf_object_desc, runs);
+	ck_assert_int_eq(host->emit_object(ctx, flow->entry, &d), 0);
+	ck_assert_str_eq(host->get_param(ctx, "decompress"), cfg.no_decompress ? "no" : "yes");
+}
+
+START_TEST(object_ranges)
+{
+	d_rng.on_data = rng_data;
+	d_rng.on_object = rng_object;
+	char dir[] = "/tmp/test_scanner_host.XXXXXX", rpath[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(rpath, sizeof rpath, "%s/report.xml", dir);
+	char *argv[] = { (char *)"tcpflow", NULL };
+	struct report *rep = report_open(rpath, 1, argv, err, sizeof err);
+	ck_assert_ptr_nonnull(rep);
+
+	/* -Z: gzip stays off whatever asked for it */
+	cfg.no_decompress = 1;
+	set_req(0, SCANNER_ENABLE, "gzip", NULL);
+	set_req(1, SCANNER_ENABLE, "rng", NULL);
+	set_req(2, SCANNER_ALL, NULL, NULL);
+	cfg.scanner_reqs = reqs;
+	cfg.nscanner_reqs = 3;
+	struct scanner_host *h = scanner_host_new(&cfg);
+	ck_assert_int_eq(scanner_host_add(h, e_gz, "gzip.so", 1, err, sizeof err), 0);
+	ck_assert_int_eq(scanner_host_add(h, e_rng, "rng.so", 1, err, sizeof err), 0);
+	ck_assert_int_eq(scanner_host_apply(h, err, sizeof err), 0);
+	ck_assert_uint_eq(scanner_host_enabled(h), 1);
+	ck_assert_int_eq(scanner_host_start(h, err, sizeof err), 0);
+	scanner_host_attach(h, rep, NULL);
+
+	struct tcp_flow f;
+	fake_flow(&f, 3, "out/flow3");
+	seen_runs = seen_gaps = seen_objects = 0;
+	scanner_host_data(h, &f, 0, (const uint8_t *)"x", 1);
+	ck_assert_uint_eq(seen_objects, 2);
+	ck_assert_uint_eq(seen_runs, 2);
+	ck_assert_uint_eq(seen_gaps, 1);
+	f.next_off = 1;
+	f.file.size = 1;
+	ck_assert_int_eq(scanner_host_flow_close(h, &f, NULL), 0);
+	scanner_host_shutdown(h);
+	ck_assert_int_eq(report_close(rep), 0);
+	scanner_host_free(h);
+	free_reqs();
+
+	const char *x = slurp(rpath);
+	const char *runs = strstr(x, "<byte_runs>\n      <byte_run offset='0' file_offset='100' "
+				  "len='4'/>\n      <byte_run offset='6' file_offset='110' len='2'/>\n"
+				  "    </byte_runs>");
+	ck_assert_ptr_nonnull(runs);
+	ck_assert_ptr_nonnull(strstr(runs, "<gaps>\n      <gap offset='4' len='2'/>\n    </gaps>"));
+	unlink(rpath);
+	rmdir(dir);
+	d_rng.on_data = NULL;
+	d_rng.on_object = NULL;
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scanner_host");
@@ -514,6 +632,7 @@ int main(void)
 	tcase_add_test(tc, requests);
 	tcase_add_test(tc, init_failure);
 	tcase_add_test(tc, events_objects_report);
+	tcase_add_test(tc, object_ranges);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
