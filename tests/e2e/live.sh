@@ -27,6 +27,8 @@ PIDS=()
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	# ip netns exec may fork: end whatever still runs inside the namespace.
+	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
 	wait 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	if [ "${KEEP_TMP:-0}" != 1 ]; then chmod -R u+w "$TMP" 2>/dev/null; rm -rf "$TMP"; fi
