@@ -376,6 +376,8 @@ static int write_at(struct store *s, struct store_file *f, uint64_t off,
 		len -= (size_t)n;
 		off += (uint64_t)n;
 	}
+	if (off > f->disk_end)
+		f->disk_end = off;
 	return 0;
 fail:
 	f->failed = 1;
@@ -580,27 +582,25 @@ int store_file_close(struct store *s, struct store_file *f)
 		else if (f->size && !f->path)
 			rc = ensure_open(s, f);   /* only a hole: create it, extended below */
 	}
-	if (rc == 0 && !s->cfg.no_files && f->path && f->fd < 0 && !f->failed) {
-		struct stat st;
-		if (stat(f->path, &st) == 0 && (uint64_t)st.st_size < f->size)
-			rc = ensure_open(s, f);
-	}
-	if (f->fd >= 0 && !f->failed) {
-		struct stat st;
-		if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size < f->size &&
-		    ftruncate(f->fd, (off_t)f->size) < 0)
+	/* A trailing hole (only holes after the last byte): extend the file.
+	 * disk_end is known, so no stat is needed on the common path. */
+	if (rc == 0 && !s->cfg.no_files && f->path && !f->failed && f->disk_end < f->size) {
+		rc = ensure_open(s, f);
+		if (rc == 0 && ftruncate(f->fd, (off_t)f->size) < 0)
 			rc = set_error(s, "cannot extend", f->path, errno);
 	}
+	struct timespec ts[2];
+	ts[0].tv_sec = (time_t)f->id.first_sec;
+	ts[0].tv_nsec = (long)f->id.first_usec * 1000;
+	ts[1] = ts[0];
+	int timed = 0;
+	if (f->fd >= 0 && !s->cfg.no_files)
+		timed = futimens(f->fd, ts) == 0;
 	fd_close(s, f);
 	if (f->buf)
 		buf_free(s, f);
-	if (f->path && !s->cfg.no_files) {
-		struct timespec ts[2];
-		ts[0].tv_sec = (time_t)f->id.first_sec;
-		ts[0].tv_nsec = (long)f->id.first_usec * 1000;
-		ts[1] = ts[0];
+	if (f->path && !s->cfg.no_files && !timed)
 		utimensat(AT_FDCWD, f->path, ts, 0);
-	}
 	return rc;
 }
 

@@ -36,6 +36,7 @@ struct store_file {
 	uint32_t buf_len, buf_cap;
 	uint64_t buf_off;
 	uint64_t size;            /* file size once everything is flushed */
+	uint64_t disk_end;        /* end of the furthest byte written to the file */
 	uint8_t failed;           /* a write error happened; further writes are skipped */
 	struct store_file *fd_prev, *fd_next;     /* open-descriptor LRU list */
 	struct store_file *dirty_prev, *dirty_next; /* files with buffered bytes */
