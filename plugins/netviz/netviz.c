@@ -704,18 +704,26 @@ static void draw_header(cairo_t *cr, const struct nv *v, struct tf_ctx *ctx, dou
 	colour(cr, ink);
 	font(cr, 9, 0);
 
-	/* inputs */
-	size_t o = (size_t)snprintf(line, sizeof line, "Input%s: ", v->ninputs_seen > 1 ? "s" : "");
-	uint32_t n = 0;
-	if (TF_HAS(host, struct tf_host, input_name)) {
-		for (uint32_t i = 0; host->input_name(ctx, i) && o < sizeof line; i++, n++)
-			o += (size_t)snprintf(line + o, sizeof line - o, "%s%s", i ? ", " : "",
-					      host->input_name(ctx, i));
-	}
-	if (!n)
-		snprintf(line + o, sizeof line - o, "(not known)");
+	/* inputs: full paths when they fit, else base names (the report keeps
+	 * the paths), and an ellipsis for what still does not fit */
 	char clean[1024];
-	clean_utf8(clean, sizeof clean, line);
+	for (int base = 0; base < 2; base++) {
+		size_t o = (size_t)snprintf(line, sizeof line, "Input%s: ", v->ninputs_seen > 1 ? "s" : "");
+		uint32_t n = 0;
+		if (TF_HAS(host, struct tf_host, input_name)) {
+			const char *name;
+			for (uint32_t i = 0; (name = host->input_name(ctx, i)) && o < sizeof line; i++, n++) {
+				const char *slash = base ? strrchr(name, '/') : NULL;
+				o += (size_t)snprintf(line + o, sizeof line - o, "%s%s", i ? ", " : "",
+						      slash && slash[1] ? slash + 1 : name);
+			}
+		}
+		if (!n)
+			snprintf(line + o, sizeof line - o, "(not known)");
+		clean_utf8(clean, sizeof clean, line);
+		if (text_w(cr, clean) <= maxw)
+			break;
+	}
 	fit(cr, clean, sizeof clean, maxw);
 	text_at(cr, MARGIN, *y, clean, 0);
 	*y += 13;
@@ -739,7 +747,7 @@ static void draw_header(cairo_t *cr, const struct nv *v, struct tf_ctx *ctx, dou
 	text_at(cr, MARGIN, *y, line, 0);
 	*y += 13;
 
-	o = (size_t)snprintf(line, sizeof line, "Transports (share of packets):");
+	size_t o = (size_t)snprintf(line, sizeof line, "Transports (share of packets):");
 	int any = 0;
 	for (int i = 0; i < TR_N; i++) {
 		if (!v->tr_packets[i])

@@ -7,7 +7,8 @@
 #     the top addresses and ports.
 #  2. netviz_format=png: report.png, a valid PNG, not blank; netviz_format=svg:
 #     report.svg, well-formed SVG with drawing in it; pdf,png,svg: all three.
-#  3. 1 packet, no packet, two inputs, a capture without IP (802.11 beacons).
+#  3. 1 packet, no packet, two inputs (full paths, or base names when the
+#     paths are too long for the line), a capture without IP (802.11 beacons).
 #  4. Bounded memory (netviz_histogram_size): 100000 distinct source
 #     addresses cost no more memory than 10000, and the one address with a
 #     third of the bytes is still the top source.
@@ -253,6 +254,13 @@ run_tf two -S netviz -o "$TMP/two" -r "$CAP" -r "$DATA/ipv6-http.pcap"
 check_eq "two inputs: exit status" 0 "$RC"
 check_pdf two "$TMP/two/report.pdf"
 has_text two "Inputs: " "ipv4-http.pcap, " "ipv6-http.pcap" "Network: IPv4 " ", IPv6 " "2001:db8::"
+# paths too long for the header line: the base names of all inputs are shown
+LONGDIR="$TMP/a-directory-with-a-rather-long-name/and-another-one-below-it/and-a-third-level-too"
+mkdir -p "$LONGDIR" && cp "$CAP" "$DATA/ipv6-http.pcap" "$LONGDIR/"
+run_tf long -S netviz -o "$TMP/long" -r "$LONGDIR/ipv4-http.pcap" -r "$LONGDIR/ipv6-http.pcap"
+check_eq "long paths: exit status" 0 "$RC"
+check_pdf long "$TMP/long/report.pdf"
+has_text long "Inputs: ipv4-http.pcap, ipv6-http.pcap"
 run_tf wifi -S netviz -o "$TMP/wifi" -r "$DATA/wifi-stats.pcap"
 check_eq "802.11 capture: exit status" 0 "$RC"
 check_pdf wifi "$TMP/wifi/report.pdf" 3
