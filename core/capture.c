@@ -6,7 +6,9 @@
  *
  *   - pcap (all magics libpcap knows: micro/nanosecond, Kuznetzov "modified"
  *     pcap, either byte order) is read by libpcap from a stdio stream made
- *     with fopencookie() over the gzFile;
+ *     with fopencookie() over the gzFile; an uncompressed regular file is
+ *     first read in place by pcapmap.c, which hands the rest of the file to
+ *     libpcap at the first record it does not take;
  *   - pcapng is read by the block reader below (draft-ietf-opsawg-pcapng),
  *     because libpcap refuses files whose interfaces have different link
  *     types and SPEC section 2 requires them.
@@ -20,6 +22,7 @@
  * pcapng of the same traffic report the same numbers. */
 #include "capture.h"
 #include "cursor.h"
+#include "pcapmap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -100,12 +103,14 @@ struct capture_input {
 	char gz_msg[160];
 
 	/* pcap, through libpcap */
-	uint8_t sniff[4];        /* the magic, handed to libpcap first */
+	uint8_t sniff[24];       /* the magic (or whole file header), handed to libpcap first */
 	size_t sniff_len;
 	size_t sniff_pos;
 	FILE *fp;
 	char *fp_buf;
 	pcap_t *pc;
+	struct pcapmap *map;     /* records read in place until it stops */
+	int map_hold;            /* libpcap sees only the file header for now */
 
 	/* pcapng */
 	uint8_t *buf;
@@ -192,6 +197,8 @@ static int gz_read_some(struct capture_input *in, void *dst, size_t len)
 {
 	if (in->fd < 0 || in->gz_failed)
 		return -1;
+	if (in->map_hold)
+		return 0;
 	if (len > (size_t)(INT_MAX / 2))
 		len = (size_t)(INT_MAX / 2);
 	if (!in->zmode) {
@@ -412,12 +419,48 @@ static void pcap_ts(const struct pcap_pkthdr *h, struct pkt *p)
 	p->ts_usec = (uint32_t)usec;
 }
 
+/* Read in place from the file header on (see pcapmap.h): libpcap has parsed
+ * the header, and the descriptor stands right after it. */
+static void map_start(struct capture_input *in)
+{
+	in->map = pcapmap_open(in->fd, in->file_size, (uint32_t)pcap_snapshot(in->pc),
+			       in->first_dlt);
+	in->map_hold = in->map != NULL;
+}
+
+/* The in-place reader stopped: libpcap reads on from its offset. */
+static int map_handover(struct capture_input *in)
+{
+	uint64_t off = pcapmap_offset(in->map);
+
+	pcapmap_close(in->map);
+	in->map = NULL;
+	in->map_hold = 0;
+	if (lseek(in->fd, (off_t)off, SEEK_SET) < 0) {
+		set_msg(in, "cannot seek to byte %llu: %s", (unsigned long long)off,
+			strerror(errno));
+		return -1;
+	}
+	in->raw_bytes = off;
+	return 0;
+}
+
 /* 1 packet, 0 end, -1 damage (in->msg). */
 static int pcap_step(struct capture_input *in, struct pkt *p)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	int r = pcap_next_ex(in->pc, &h, &data);
+	int r;
+
+	if (in->map) {
+		if (pcapmap_next(in->map, p)) {
+			in->raw_bytes = pcapmap_offset(in->map);
+			return 1;
+		}
+		if (map_handover(in) < 0)
+			return -1;
+	}
+	r = pcap_next_ex(in->pc, &h, &data);
 
 	if (r == 1) {
 		pcap_ts(h, p);
@@ -972,11 +1015,28 @@ struct capture_input *capture_open(const char *path, const char *filter,
 		goto out;
 	}
 	if (n == 4 && is_pcap_magic(magic)) {
+		int mappable = !in->zmode && in->file_size > 0 && strcmp(path ? path : "-", "-") != 0;
+
 		in->kind = CAPTURE_PCAP;
 		memcpy(in->sniff, magic, 4);
 		in->sniff_len = 4;
+		/* For reading in place, libpcap gets the whole file header and
+		 * then nothing until the in-place reader stops. */
+		while (mappable && in->sniff_len < sizeof in->sniff) {
+			int got = gz_read_some(in, in->sniff + in->sniff_len,
+					       sizeof in->sniff - in->sniff_len);
+
+			if (got <= 0)
+				mappable = 0;
+			else
+				in->sniff_len += (size_t)got;
+		}
+		in->map_hold = mappable;
 		if (pcap_setup(in) < 0)
 			goto out;
+		in->map_hold = 0;
+		if (mappable)
+			map_start(in);
 	} else if (n == 4 && magic[0] == 0x0A && magic[1] == 0x0D && magic[2] == 0x0D &&
 		   magic[3] == 0x0A) {
 		in->kind = CAPTURE_PCAPNG;
@@ -1341,6 +1401,11 @@ int capture_writer_close(struct capture_writer *w)
 	return rc;
 }
 
+int capture_in_place(const struct capture_input *in)
+{
+	return in->map != NULL;
+}
+
 int capture_first_dlt(const struct capture_input *in)
 {
 	return in->first_dlt;
@@ -1355,6 +1420,7 @@ void capture_close(struct capture_input *in)
 {
 	if (!in)
 		return;
+	pcapmap_close(in->map);
 	if (in->pc)
 		pcap_close(in->pc);         /* closes fp, which closes gz */
 	else if (in->fp)

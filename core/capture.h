@@ -47,6 +47,10 @@ struct capture_input *capture_open_live(const char *device, const struct capture
  * interrupted the wait: the caller checks its flags and calls again. */
 int capture_next(struct capture_input *in, struct pkt *p, char *err, size_t errlen);
 
+/* 1 while the records of a pcap file are read in place (pcapmap.h), 0
+ * once libpcap reads them (or for any other input). */
+int capture_in_place(const struct capture_input *in);
+
 /* Link type of the first interface (pcap: the file's link type). */
 int capture_first_dlt(const struct capture_input *in);
 

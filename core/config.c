@@ -87,6 +87,7 @@ static const char help2_text[] =
 	"   reorder_flow_cap=4194304  out-of-order bytes held per flow before a gap is declared\n"
 	"   reorder_total_cap=33554432  ... and across all flows\n"
 	"   max_buffered=67108864     bytes buffered for writing across all flows\n"
+	"   background_writes=YES     a second thread writes full flow buffers\n"
 	"   max_object_depth=8        how deep scanners may derive objects from objects\n"
 	"   check_fcs=YES             802.11: skip frames whose FCS is wrong; without a radio\n"
 	"                             header saying so, a trailer is an FCS only if it verifies\n"
@@ -145,7 +146,7 @@ const char *const config_core_settings[] = {
 	"enable_report", "tcp_timeout", "reorder_flow_cap", "reorder_total_cap",
 	"max_buffered", "max_object_depth", "tdelta", "tcp_cmd", "tcp_alert_fd",
 	"packet-buffer-timeout", "check_fcs", "frag_timeout", "frag_max_bytes",
-	"frag_max_datagrams", NULL,
+	"frag_max_datagrams", "background_writes", NULL,
 };
 
 /* A signed decimal integer in [lo, hi]. */
@@ -188,7 +189,8 @@ static int push_scanner_request(struct tf_config *cfg, enum scanner_op op, const
 	return 0;
 }
 
-/* The decoding settings (check_fcs, frag_*): 1 when name is one of them
+/* The settings looked up by name (check_fcs, frag_*, background_writes): 1
+ * when name is one of them
  * (applied), 0 when not, -1 for a bad value. */
 static int apply_decode_setting(struct tf_config *cfg, const char *name, const char *val)
 {
@@ -207,6 +209,10 @@ static int apply_decode_setting(struct tf_config *cfg, const char *name, const c
 		return parse_u64(val, &cfg->frag_max_bytes) < 0 ? -1 : 1;
 	if (!strcmp(name, "frag_max_datagrams"))
 		return parse_u64(val, &cfg->frag_max_datagrams) < 0 ? -1 : 1;
+	if (!strcmp(name, "background_writes")) {
+		cfg->background_writes = is_yes(val);
+		return 1;
+	}
 	return 0;
 }
 
@@ -366,6 +372,7 @@ int config_parse(struct tf_config *cfg, int argc, char **argv, char *err, size_t
 	cfg->frag_timeout = 60;
 	cfg->frag_max_bytes = 16u << 20;
 	cfg->frag_max_datagrams = 4096;
+	cfg->background_writes = 1;
 	int help = 0, files_mode = 0, user_template = 0, console_c = 0, console_big_c = 0;
 	const char *tmpl = DEFAULT_TEMPLATE;
 	char fprefix[64];           /* -F t T k m g, in the order given */

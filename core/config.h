@@ -45,6 +45,7 @@ struct tf_config {
 	uint64_t reorder_flow_cap;
 	uint64_t reorder_total_cap;
 	uint64_t max_buffered;
+	int background_writes;    /* -S background_writes=NO: write in the packet loop */
 	/* name=value of every -S setting given, for the report */
 	const char **setting_names;
 	const char **setting_values;

@@ -25,15 +25,33 @@
 #define GRE_ERSPAN_II 0x88BE   /* ERSPAN type I (no S bit) and II */
 #define GRE_ERSPAN_III 0x22EB
 
+/* One byte in decimal at o (three digits with pad); returns the end. */
+static char *dec_byte(char *o, unsigned v, int pad)
+{
+	if (pad || v >= 100)
+		*o++ = (char)('0' + v / 100);
+	if (pad || v >= 10)
+		*o++ = (char)('0' + v / 10 % 10);
+	*o++ = (char)('0' + v % 10);
+	return o;
+}
+
 void ip_addr_text(const struct tf_addr *a, int pad, char *buf, size_t len)
 {
 	if (a->family == 4) {
-		if (pad)
-			snprintf(buf, len, "%03u.%03u.%03u.%03u", a->bytes[0], a->bytes[1],
-				 a->bytes[2], a->bytes[3]);
-		else
-			snprintf(buf, len, "%u.%u.%u.%u", a->bytes[0], a->bytes[1],
-				 a->bytes[2], a->bytes[3]);
+		/* by hand: this runs for every flow file name and report entry */
+		char *o = buf;
+		if (len < 16) {
+			if (len)
+				buf[0] = '\0';
+			return;
+		}
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				*o++ = '.';
+			o = dec_byte(o, a->bytes[i], pad);
+		}
+		*o = '\0';
 	} else if (a->family == 6) {
 		if (!inet_ntop(AF_INET6, a->bytes, buf, (socklen_t)len))
 			snprintf(buf, len, "?");

@@ -238,8 +238,26 @@ static int report_end(struct report *r)
 	return report_chk(r, xmlTextWriterEndElement(r->w));
 }
 
+/* Printable ASCII that needs no escaping in a single-quoted attribute (and
+ * none in text when for_attr is 0): the common case, written as it is. */
+static int report_plain(const char *s, int for_attr)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p > 0x7E)
+			return 0;
+		if (for_attr && (*p == '&' || *p == '<' || *p == '>' || *p == '\'' || *p == '"'))
+			return 0;
+	}
+	return 1;
+}
+
 static int report_attr(struct report *r, const char *name, const char *value)
 {
+	if (value && report_plain(value, 1))
+		return report_chk(r, xmlTextWriterStartAttribute(r->w, BAD_CAST name)) < 0 ||
+		       report_chk(r, xmlTextWriterWriteRaw(r->w, BAD_CAST value)) < 0 ||
+		       report_chk(r, xmlTextWriterEndAttribute(r->w)) < 0 ? -1 : 0;
+
 	char *v = report_clean(value, 1);
 	int rc = -1;
 
@@ -258,16 +276,30 @@ out:
 	return rc;
 }
 
+/* value in decimal, at the end of buf[24]; returns where it starts */
+static char *report_u64_text(char buf[24], uint64_t value)
+{
+	char *o = buf + 23;
+
+	*o = '\0';
+	do
+		*--o = (char)('0' + value % 10);
+	while (value /= 10);
+	return o;
+}
+
 static int report_attr_u64(struct report *r, const char *name, uint64_t value)
 {
 	char buf[24];
 
-	snprintf(buf, sizeof buf, "%llu", (unsigned long long)value);
-	return report_attr(r, name, buf);
+	return report_attr(r, name, report_u64_text(buf, value));
 }
 
 static int report_text_raw(struct report *r, const char *text)
 {
+	if (text && report_plain(text, 0))
+		return report_chk(r, xmlTextWriterWriteString(r->w, BAD_CAST text));
+
 	char *v = report_clean(text, 0);
 	int rc = -1;
 
@@ -293,8 +325,7 @@ static int report_elem_u64(struct report *r, const char *name, uint64_t value)
 {
 	char buf[24];
 
-	snprintf(buf, sizeof buf, "%llu", (unsigned long long)value);
-	return report_elem(r, name, buf);
+	return report_elem(r, name, report_u64_text(buf, value));
 }
 
 static int report_elem_i64(struct report *r, const char *name, int64_t value)
@@ -327,7 +358,27 @@ static void report_iso8601(int64_t sec, long usec, char *buf, size_t len)
 		snprintf(buf, len, "%lld", (long long)sec);
 		return;
 	}
-	if (usec >= 0)
+	if (usec >= 0 && len >= 28 && tm.tm_year >= -1900 && tm.tm_year <= 9999 - 1900) {
+		/* by hand, as snprintf would: two of these per report entry */
+		const int v[6] = { tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+				   tm.tm_hour, tm.tm_min, tm.tm_sec };
+		static const char sep[] = "--T::.";
+		char *o = buf;
+		long us = usec % 1000000;
+		for (int i = 0; i < 6; i++) {
+			if (i == 0) {
+				*o++ = (char)('0' + v[0] / 1000);
+				*o++ = (char)('0' + v[0] / 100 % 10);
+			}
+			*o++ = (char)('0' + v[i] / 10 % 10);
+			*o++ = (char)('0' + v[i] % 10);
+			*o++ = sep[i];
+		}
+		for (long d = 100000; d; d /= 10)
+			*o++ = (char)('0' + us / d % 10);
+		*o++ = 'Z';
+		*o = '\0';
+	} else if (usec >= 0)
 		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
 			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec % 1000000);
 	else
@@ -716,6 +767,18 @@ nomem:
 		r->err = ENOMEM;
 }
 
+/* 02:00:00:00:00:01 into buf[18] */
+static void report_mac_text(const uint8_t m[6], char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 6; i++) {
+		buf[3 * i] = hex[m[i] >> 4];
+		buf[3 * i + 1] = hex[m[i] & 15];
+		buf[3 * i + 2] = i < 5 ? ':' : '\0';
+	}
+}
+
 int report_flow_begin(struct report *r, const struct report_flow *f)
 {
 	char buf[64];
@@ -739,13 +802,10 @@ int report_flow_begin(struct report *r, const struct report_flow *f)
 	if (report_attr(r, "endtime", buf) < 0)
 		goto out;
 	if (f->has_mac) {
-		const uint8_t *d = f->dst_mac, *s = f->src_mac;
-		snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x",
-			 d[0], d[1], d[2], d[3], d[4], d[5]);
+		report_mac_text(f->dst_mac, buf);
 		if (report_attr(r, "mac_daddr", buf) < 0)
 			goto out;
-		snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x",
-			 s[0], s[1], s[2], s[3], s[4], s[5]);
+		report_mac_text(f->src_mac, buf);
 		if (report_attr(r, "mac_saddr", buf) < 0)
 			goto out;
 	}

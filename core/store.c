@@ -25,6 +25,7 @@ struct store {
 	struct store_file *fd_head, *fd_tail;       /* least recently used first */
 	struct store_file *dirty_head, *dirty_tail; /* oldest buffer first */
 	uint64_t buffered;                          /* bytes allocated to buffers */
+	struct writer *writer;                      /* NULL: every write is synchronous */
 	char errmsg[512];
 	/* Names given out without files (store_file_assign_name): hashes of
 	 * the names, open addressing, 0 = empty slot. */
@@ -104,6 +105,15 @@ struct store *store_new(const struct store_config *cfg, char *err, size_t errlen
 		snprintf(err, errlen, "cannot use output directory: %s", strerror(-rc));
 		free(s);
 		return NULL;
+	}
+	if (s->cfg.background_writes && !s->cfg.no_files) {
+		/* In flight at most 32 full buffers, and a quarter of the cap. */
+		uint64_t in_flight = s->cfg.max_buffered / 4;
+		if (in_flight > 32ull * BUF_MAX)
+			in_flight = 32ull * BUF_MAX;
+		if (in_flight < BUF_MAX)
+			in_flight = BUF_MAX;
+		s->writer = writer_new((size_t)in_flight, BUF_MAX);
 	}
 	return s;
 }
@@ -244,10 +254,29 @@ int store_expand_name(const char *tmpl, const struct flow_ident *id,
 
 /* ---- descriptors ------------------------------------------------------- */
 
+static int set_error(struct store *s, const char *what, const char *path, int e);
+
+/* Wait for f's writes in the background; a failure among them fails f. 0 or
+ * -errno. Called before anything else is done with f's file. */
+static int settle(struct store *s, struct store_file *f)
+{
+	if (!s->writer)
+		return 0;
+	int e = writer_wait(s->writer, &f->wf);
+	if (!e)
+		return 0;
+	if (!f->failed) {
+		f->failed = 1;
+		tf_stats.write_errors++;
+	}
+	return set_error(s, "cannot write", f->path ? f->path : "(unnamed)", e);
+}
+
 static void fd_close(struct store *s, struct store_file *f)
 {
 	if (f->fd < 0)
 		return;
+	settle(s, f);
 	close(f->fd);
 	f->fd = -1;
 	s->open_fds--;
@@ -361,7 +390,10 @@ static int write_at(struct store *s, struct store_file *f, uint64_t off,
 {
 	if (f->failed)
 		return -EIO;
-	int rc = ensure_open(s, f);
+	int rc = settle(s, f);
+	if (rc < 0)
+		return rc;
+	rc = ensure_open(s, f);
 	if (rc < 0)
 		goto fail;
 	while (len) {
@@ -407,6 +439,32 @@ static int flush(struct store *s, struct store_file *f)
 		f->buf_len = 0;
 	}
 	return rc;
+}
+
+/* A full buffer: hand it to the writer thread and go on with a new one of
+ * the same size (this flow is a big one). Without the thread, write it now. */
+static int flush_full(struct store *s, struct store_file *f)
+{
+	if (!s->writer)
+		return flush(s, f);
+	if (f->failed)
+		return -EIO;
+	int rc = ensure_open(s, f);
+	if (rc < 0) {
+		f->failed = 1;
+		tf_stats.write_errors++;
+		return rc;
+	}
+	uint8_t *nb = f->buf_cap == BUF_MAX ? writer_buffer(s->writer) : malloc(f->buf_cap);
+	if (!nb)
+		return flush(s, f);
+	writer_submit(s->writer, &f->wf, f->fd, f->buf_off, f->buf, f->buf_len, f->buf_cap);
+	f->buf = nb;
+	f->buf_off += f->buf_len;
+	if (f->buf_off > f->disk_end)
+		f->disk_end = f->buf_off;
+	f->buf_len = 0;
+	return 0;
 }
 
 /* Keep the memory held by buffers under the cap: flush the oldest ones. */
@@ -471,7 +529,7 @@ int store_write(struct store *s, struct store_file *f, uint64_t off,
 	}
 	while (len) {
 		if (f->buf_len == BUF_MAX) {
-			int rc = flush(s, f);
+			int rc = flush_full(s, f);
 			if (rc < 0)
 				return rc;
 		}
@@ -500,7 +558,7 @@ int store_read(struct store *s, struct store_file *f, uint64_t off, uint8_t *dst
 		memcpy(dst, f->buf + (off - f->buf_off), len);
 		return 0;
 	}
-	if (!f->path || flush(s, f) < 0 || ensure_open(s, f) < 0)
+	if (!f->path || flush(s, f) < 0 || settle(s, f) < 0 || ensure_open(s, f) < 0)
 		return -1;
 	return pread(f->fd, dst, len, (off_t)off) == (ssize_t)len ? 0 : -1;
 }
@@ -539,6 +597,8 @@ int store_shift(struct store *s, struct store_file *f, uint64_t shift)
 		return 0;
 	}
 	int rc = flush(s, f);
+	if (rc == 0)
+		rc = settle(s, f);
 	if (rc < 0)
 		return rc;
 	rc = ensure_open(s, f);
@@ -575,8 +635,8 @@ int store_shift(struct store *s, struct store_file *f, uint64_t shift)
 
 int store_file_close(struct store *s, struct store_file *f)
 {
-	int rc = 0;
-	if (!s->cfg.no_files && !f->failed) {
+	int rc = settle(s, f);
+	if (rc == 0 && !s->cfg.no_files && !f->failed) {
 		if (f->buf_len)
 			rc = flush(s, f);
 		else if (f->size && !f->path)
@@ -613,8 +673,10 @@ void store_file_release(struct store_file *f)
 
 void store_free(struct store *s)
 {
-	if (s)
+	if (s) {
+		writer_free(s->writer);
 		free(s->names);
+	}
 	free(s);
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "packet.h"
+#include "writer.h"
 
 /* What a flow file's name is made of. */
 struct flow_ident {
@@ -38,6 +39,7 @@ struct store_file {
 	uint64_t size;            /* file size once everything is flushed */
 	uint64_t disk_end;        /* end of the furthest byte written to the file */
 	uint8_t failed;           /* a write error happened; further writes are skipped */
+	struct writer_file wf;    /* writes of full buffers still in the background */
 	struct store_file *fd_prev, *fd_next;     /* open-descriptor LRU list */
 	struct store_file *dirty_prev, *dirty_next; /* files with buffered bytes */
 	uint8_t in_dirty;
@@ -49,6 +51,7 @@ struct store_config {
 	int no_files;             /* -FX */
 	int max_fds;              /* descriptor cap; 0 = from RLIMIT_NOFILE */
 	uint64_t max_buffered;    /* bytes buffered across all flows before flushing */
+	int background_writes;    /* full buffers are written by a writer thread */
 	int counter_always;       /* -Fc: %C%c give "c0000" for the first connection too */
 	/* Suffixes of side files (".findx", ".pcap"), NULL-terminated, or NULL:
 	 * a name is taken only when NAME and every NAME+suffix are free, so a

@@ -666,6 +666,152 @@ static void check_std_pcapng(struct capture_input *in)
 	expect_end(in);
 }
 
+/* ---- reading in place (pcapmap.c) ------------------------------------------- */
+
+/* A pcap of n packets of varied sizes (60..1513 bytes, content from i), in
+ * the given byte order and resolution. */
+static struct bb many_pcap(int be, int nsec, unsigned n)
+{
+	struct bb f = { 0 };
+
+	f.be = be;
+	pcap_hdr(&f, nsec ? 0xA1B23C4Du : 0xA1B2C3D4u, 65535, 1);
+	for (unsigned i = 0; i < n; i++) {
+		struct bb e = eth_frame(6, (uint16_t)(1024 + i % 5000), 80);
+		size_t len = 60 + (i * 7919u) % 1454;
+		while (e.n < len)
+			bb_u8(&e, (uint8_t)(i * 31 + e.n));
+		pcap_rec(&f, 1600000000u + i / 100, nsec ? (i % 1000) * 1000003u : (i % 1000) * 997u,
+			 &e, (uint32_t)e.n + (i % 3));
+		free(e.b);
+	}
+	return f;
+}
+
+/* The same file read by path (in place) and through stdin (libpcap only):
+ * the same packets, byte for byte, and the same end. */
+static void same_as_stream(const char *name, const struct bb *f, int expect_in_place)
+{
+	const char *path = write_file(name, f->b, f->n);
+	int fd = open(path, O_RDONLY);
+	struct capture_input *a, *b;
+	char erra[256] = "", errb[256] = "";
+	int ra, rb, n = 0, in_place_seen = 0;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+	close(fd);
+	a = must_open(path, NULL);
+	b = must_open("-", NULL);
+	ck_assert_int_eq(capture_in_place(b), 0);
+	for (;;) {
+		struct pkt pa, pb;
+
+		ra = capture_next(a, &pa, erra, sizeof erra);
+		in_place_seen |= capture_in_place(a);
+		rb = capture_next(b, &pb, errb, sizeof errb);
+		ck_assert_int_eq(ra, rb);
+		if (ra != 1)
+			break;
+		n++;
+		ck_assert_int_eq(pa.ts_sec, pb.ts_sec);
+		ck_assert_uint_eq(pa.ts_usec, pb.ts_usec);
+		ck_assert_uint_eq(pa.caplen, pb.caplen);
+		ck_assert_uint_eq(pa.wirelen, pb.wirelen);
+		ck_assert_int_eq(pa.dlt, pb.dlt);
+		ck_assert_mem_eq(pa.frame, pb.frame, pa.caplen);
+	}
+	ck_assert_str_eq(erra, errb);
+	ck_assert_int_eq(in_place_seen, expect_in_place);
+	if (ra == 0)
+		ck_assert_uint_eq(capture_position(a), f->n);
+	capture_close(a);
+	capture_close(b);
+}
+
+START_TEST(pcap_in_place_same_as_stream)
+{
+	/* 9000 packets, about 7 MB: more than one read-ahead window, so pages
+	 * are released behind the reader while it goes on */
+	for (int be = 0; be < 2; be++) {
+		for (int nsec = 0; nsec < 2; nsec++) {
+			struct bb f = many_pcap(be, nsec, 9000);
+			same_as_stream("many.pcap", &f, 1);
+			free(f.b);
+		}
+	}
+}
+END_TEST
+
+START_TEST(pcap_in_place_hands_over)
+{
+	struct bb f = many_pcap(0, 0, 50);
+	struct bb g = many_pcap(0, 0, 50);
+	struct bb h = many_pcap(1, 1, 50);
+	struct capture_input *in;
+	size_t off = 24;
+
+	/* record 10 claims more than any snapshot length: libpcap's own error
+	 * after nine packets read in place */
+	for (int i = 0; i < 10; i++)
+		off += 16 + f.b[off + 8] + ((size_t)f.b[off + 9] << 8);
+	bb_put32(&f, off + 8, 300000);
+	same_as_stream("bad-caplen.pcap", &f, 1);
+	in = must_open(tpath("bad-caplen.pcap"), NULL);
+	for (int i = 0; i < 10; i++) {
+		struct pkt p;
+		char err[256];
+		ck_assert_int_eq(capture_next(in, &p, err, sizeof err), 1);
+		ck_assert_int_eq(capture_in_place(in), 1);
+	}
+	expect_fail(in, "invalid packet capture length 300000, bigger than snaplen of 65535");
+	ck_assert_int_eq(capture_in_place(in), 0);
+	capture_close(in);
+
+	/* a fraction of a second of 10^6 microseconds or more: libpcap reads on
+	 * from that record, every packet arrives */
+	off = 24;
+	for (int i = 0; i < 20; i++)
+		off += 16 + g.b[off + 8] + ((size_t)g.b[off + 9] << 8);
+	bb_put32(&g, off + 4, 1500000);
+	same_as_stream("usec.pcap", &g, 1);
+
+	/* cut inside a record (big-endian, nanoseconds): the same message */
+	h.n -= 20;
+	same_as_stream("cut.pcap", &h, 1);
+	/* format 2.2 is not read in place, and reads the same */
+	h.b[7] = 2;
+	same_as_stream("v22.pcap", &h, 0);
+	free(f.b);
+	free(g.b);
+	free(h.b);
+}
+END_TEST
+
+START_TEST(pcap_in_place_file_grows)
+{
+	struct bb f = many_pcap(0, 0, 40);
+	const char *path = write_file("grow.pcap", f.b, 24 + 16 + 60);
+	struct capture_input *in = must_open(path, NULL);
+	struct pkt p;
+	char err[256];
+	FILE *fp;
+	int n = 0;
+
+	ck_assert_int_eq(capture_next(in, &p, err, sizeof err), 1);
+	/* the rest of the records arrive after the file was opened */
+	fp = fopen(path, "ab");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(f.b + 24 + 16 + 60, 1, f.n - 24 - 16 - 60, fp), f.n - 24 - 16 - 60);
+	fclose(fp);
+	while (capture_next(in, &p, err, sizeof err) == 1)
+		n++;
+	ck_assert_int_eq(n, 39);
+	capture_close(in);
+	free(f.b);
+}
+END_TEST
+
 START_TEST(pcapng_two_interfaces_little_endian)
 {
 	size_t offs[4];
@@ -1219,6 +1365,9 @@ int main(void)
 	tcase_add_test(tc, pcap_modified_magic);
 	tcase_add_test(tc, pcap_usec_overflow_normalised);
 	tcase_add_test(tc, pcap_bad_header);
+	tcase_add_test(tc, pcap_in_place_same_as_stream);
+	tcase_add_test(tc, pcap_in_place_hands_over);
+	tcase_add_test(tc, pcap_in_place_file_grows);
 	tcase_add_test(tc, pcapng_two_interfaces_little_endian);
 	tcase_add_test(tc, pcapng_two_interfaces_big_endian);
 	tcase_add_test(tc, pcapng_gzip);

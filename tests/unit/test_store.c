@@ -1,6 +1,8 @@
 /* Unit tests for core/store.c: name templates and path safety, buffered and
  * direct writes, holes, shifts, the descriptor cap, the buffer cap, file
- * times, name collisions and -FX. Everything is written under one temporary
+ * times, name collisions and -FX. The file tests run twice: with every write
+ * in the calling thread, and with full buffers written by the background
+ * writer (core/writer.c). Everything is written under one temporary
  * directory, removed at the end. */
 #include "store.h"
 #include "stats.h"
@@ -13,12 +15,20 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static char basedir[256];
 static unsigned subdir_seq;
+static int bg_writes;          /* stores opened by open_store use the writer thread */
+
+static void bg_on(void)
+{
+	bg_writes = 1;
+}
 
 /* ---- temp dirs and files ----------------------------------------------------- */
 
@@ -303,6 +313,7 @@ static void open_store(struct tstore *ts, const char *tmpl, int max_fds, uint64_
 		.no_files = no_files,
 		.max_fds = max_fds,
 		.max_buffered = max_buffered,
+		.background_writes = bg_writes,
 	};
 	char err[256];
 	ts->s = store_new(&cfg, err, sizeof err);
@@ -401,6 +412,45 @@ START_TEST(write_large_in_order)
 	}
 	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
 	check_file(f.path, want, total);
+	store_file_release(&f);
+	free(want);
+	store_free(ts.s);
+}
+END_TEST
+
+/* A write that fails in the background (the file size limit) fails the
+ * file: its close reports it, once, with the path; the bytes written before
+ * the limit are intact. */
+START_TEST(background_write_error)
+{
+	enum { LIMIT = 300000, TOTAL = 1u << 20 };
+	struct tstore ts;
+	struct rlimit rl = { LIMIT, LIMIT };
+	uint64_t errs0 = tf_stats.write_errors;
+
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	open_store(&ts, NULL, 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	uint8_t *want = malloc(TOTAL);
+	ck_assert_ptr_nonnull(want);
+	fill_pat(want, 3, 0, TOTAL);
+	int rc = 0;
+	for (size_t off = 0; off < TOTAL && rc == 0; off += 1000) {
+		size_t n = TOTAL - off < 1000 ? TOTAL - off : 1000;
+		rc = store_write(ts.s, &f, off, want + off, (uint32_t)n);
+	}
+	if (rc == 0)
+		rc = store_file_close(ts.s, &f);
+	else
+		store_file_close(ts.s, &f);
+	ck_assert_int_eq(rc, -EFBIG);
+	ck_assert_uint_eq(tf_stats.write_errors, errs0 + 1);
+	ck_assert_ptr_nonnull(strstr(store_last_error(ts.s), "File too large"));
+	ck_assert_ptr_nonnull(strstr(store_last_error(ts.s), f.path));
+	check_file(f.path, want, LIMIT);
 	store_file_release(&f);
 	free(want);
 	store_free(ts.s);
@@ -929,6 +979,8 @@ START_TEST(no_files_mode)
 }
 END_TEST
 
+static void add_file_tests(TCase *tc);
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -944,6 +996,20 @@ static Suite *store_suite(void)
 	TCase *tc = tcase_create("files");
 	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_test(tc, store_new_creates_parents);
+	add_file_tests(tc);
+	suite_add_tcase(s, tc);
+
+	TCase *bg = tcase_create("files-background");
+	tcase_add_unchecked_fixture(bg, base_setup, base_teardown);
+	tcase_add_checked_fixture(bg, bg_on, NULL);
+	add_file_tests(bg);
+	tcase_add_test(bg, background_write_error);
+	suite_add_tcase(s, bg);
+	return s;
+}
+
+static void add_file_tests(TCase *tc)
+{
 	tcase_add_test(tc, write_in_order);
 	tcase_add_test(tc, write_large_in_order);
 	tcase_add_test(tc, write_with_hole);
@@ -966,8 +1032,6 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, read_back);
 	tcase_add_test(tc, no_files_mode);
 	tcase_set_timeout(tc, 120);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
 int main(void)

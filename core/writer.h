@@ -1,0 +1,53 @@
+/* Block writes in the background.
+ *
+ * Copying written bytes into the page cache is the largest single cost of
+ * tcpflow on big flows, and it is kernel time the packet loop would
+ * otherwise wait for. One writer thread takes full flow buffers from the
+ * store and pwrite()s them while the main thread goes on reassembling, so on
+ * a machine with two cores the two costs overlap instead of adding up.
+ *
+ * Only whole-buffer writes go through here. Everything else the store does
+ * with a file (creating it, short writes, reading back, truncating, setting
+ * times, closing) first waits for that file's writes with writer_wait, so
+ * the order of operations on every file is the program order. Writes of one
+ * file are done in submission order (a single thread, a FIFO queue). */
+#ifndef TCPFLOW_WRITER_H
+#define TCPFLOW_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Per file state, embedded in the store's file and zeroed with it; touched
+ * by both threads under the writer's lock. */
+struct writer_file {
+	unsigned pending;   /* writes submitted, not finished */
+	int err;            /* errno of the first failed write, 0 if none */
+};
+
+struct writer;
+
+/* Start the thread. max_in_flight bounds the bytes submitted and not yet
+ * written (writer_submit blocks beyond it); buffers of buf_size bytes are
+ * recycled. NULL when no thread can be started: the caller writes
+ * synchronously. Signals stay with the caller's threads. */
+struct writer *writer_new(size_t max_in_flight, size_t buf_size);
+
+/* A buffer of buf_size bytes (malloc'd): a written one again when there is
+ * one, so big buffers are not mapped and unmapped for every block. NULL when
+ * out of memory. */
+uint8_t *writer_buffer(struct writer *w);
+
+/* Write len bytes of buf at off to fd, later. Takes buf (malloc'd; its size
+ * is buf_size when it came from writer_buffer) and recycles or frees it once
+ * written. fd must stay open until writer_wait(wf) returns. */
+void writer_submit(struct writer *w, struct writer_file *wf, int fd, uint64_t off,
+		   uint8_t *buf, size_t len, size_t cap);
+
+/* Wait until every write submitted for wf is done. Returns the errno of the
+ * first write of wf that failed since the last call (0 if none). */
+int writer_wait(struct writer *w, struct writer_file *wf);
+
+/* Finish every submitted write and stop the thread. */
+void writer_free(struct writer *w);
+
+#endif
