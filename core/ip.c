@@ -40,18 +40,20 @@ void ip_addr_text(const struct tf_addr *a, int pad, char *buf, size_t len)
 {
 	if (a->family == 4) {
 		/* by hand: this runs for every flow file name and report entry */
-		char *o = buf;
-		if (len < 16) {
-			if (len)
-				buf[0] = '\0';
-			return;
-		}
+		char tmp[16], *o = tmp;
 		for (int i = 0; i < 4; i++) {
 			if (i)
 				*o++ = '.';
 			o = dec_byte(o, a->bytes[i], pad);
 		}
 		*o = '\0';
+		size_t n = (size_t)(o - tmp);
+		if (!len)
+			return;
+		if (n >= len)
+			n = len - 1;            /* truncated, always terminated */
+		memcpy(buf, tmp, n);
+		buf[n] = '\0';
 	} else if (a->family == 6) {
 		if (!inet_ntop(AF_INET6, a->bytes, buf, (socklen_t)len))
 			snprintf(buf, len, "?");

@@ -74,6 +74,7 @@ struct report {
 	size_t attr_names_len;
 	int attrs_open;           /* innermost user element still takes attributes */
 	struct timespec t0;       /* monotonic time at report_open (for <clocktime>) */
+	struct timespec last_flush; /* coarse monotonic time of the last flush */
 };
 
 /* ---- text hygiene ------------------------------------------------------- */
@@ -338,6 +339,7 @@ static int report_elem_i64(struct report *r, const char *name, int64_t value)
 
 static int report_flush(struct report *r)
 {
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &r->last_flush);
 	return report_chk(r, xmlTextWriterFlush(r->w));
 }
 
@@ -857,14 +859,28 @@ out:
 	return report_status(r);
 }
 
+void report_sync(struct report *r)
+{
+	if (r && !r->in_flow && r->user_depth == 0)
+		report_flush(r);
+}
+
 int report_flow_end(struct report *r)
 {
 	if (!r)
 		return 0;
 	if (!r->in_flow)
 		return r->err ? -r->err : -EINVAL;
-	if (report_top_level(r) == 0)
-		report_flush(r);
+	/* Not a flush per entry (a run with many short flows would make a
+	 * write per flow): libxml2 writes whenever about 4 KB are buffered,
+	 * and a flush here at most once a second keeps the file current. */
+	if (report_top_level(r) == 0) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+		if (now.tv_sec - r->last_flush.tv_sec >= 2 ||
+		    (now.tv_sec - r->last_flush.tv_sec == 1 && now.tv_nsec >= r->last_flush.tv_nsec))
+			report_flush(r);
+	}
 	return report_status(r);
 }
 

@@ -69,7 +69,8 @@ void report_source(struct report *r, const char *path);
 /* Write one <fileobject> element for a closed flow direction:
  * <filename> (omitted when ""), <filesize>, <tcpflow .../> with 1.6's
  * attributes, <gaps><gap offset= len=/>...</gaps> when there are gaps.
- * The writer is flushed afterwards, so the element is on disk.
+ * The file is written to whenever about 4 KB are buffered, and flushed
+ * here when the last flush is a second old (report_sync flushes now).
  * Same input, same bytes. Returns 0 or a negative errno (first write error). */
 int report_flow(struct report *r, const struct report_flow *f);
 
@@ -77,7 +78,7 @@ int report_flow(struct report *r, const struct report_flow *f);
  * report_flow_begin writes everything report_flow writes and leaves the
  * <fileobject> open; add children with the element calls below (e.g.
  * <hashdigest>, <byte_runs>); report_flow_end closes any element left open,
- * closes the <fileobject> and flushes. Any other top-level call (another
+ * closes the <fileobject> (flushing as report_flow does). Any other top-level call (another
  * flow, a warning, a source, report_close) also closes it first. */
 int report_flow_begin(struct report *r, const struct report_flow *f);
 int report_flow_end(struct report *r);
@@ -95,6 +96,10 @@ int report_attribute(struct report *r, const char *name, const char *value);
 int report_text(struct report *r, const char *text);
 int report_end_element(struct report *r);
 int report_element(struct report *r, const char *name, const char *text);
+
+/* Write out every complete entry now (not while a fileobject or a scanner
+ * element is open): for quiet moments of a live capture. */
+void report_sync(struct report *r);
 
 /* Write <warning>text</warning> at top level, in order, and flush. */
 void report_warning(struct report *r, const char *text);

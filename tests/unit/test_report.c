@@ -379,6 +379,57 @@ static char *fileobject_bytes(const char *path, int nth)
 	return out;
 }
 
+/* How many times needle occurs in the file at path. */
+static int count_in_file(const char *path, const char *needle)
+{
+	char *raw = slurp(path), *p = raw;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(raw);
+	while ((p = strstr(p, needle)) != NULL) {
+		n++;
+		p++;
+	}
+	free(raw);
+	return n;
+}
+
+/* Entries are written in blocks of about 4 KB, and flushed when the last
+ * flush is a second old; report_sync writes out the rest. */
+START_TEST(flushes_by_size_and_age)
+{
+	char err[256] = "";
+	char *argv[] = { "tcpflow", NULL };
+	struct report_flow f4;
+	struct report *r;
+	int n;
+
+	flow_v4(&f4);
+	r = report_open(xml_path, 1, argv, err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_int_eq(report_flow(r, &f4), 0);
+	/* one entry: still buffered, but the header is out */
+	ck_assert_int_eq(count_in_file(xml_path, "</fileobject>"), 0);
+	ck_assert_int_eq(count_in_file(xml_path, "</creator>"), 1);
+	/* a hundred entries: most of them written without a flush */
+	for (int i = 0; i < 99; i++)
+		ck_assert_int_eq(report_flow(r, &f4), 0);
+	n = count_in_file(xml_path, "</fileobject>");
+	ck_assert_int_gt(n, 50);
+	ck_assert_int_lt(n, 100);
+	/* a second later, the next entry flushes everything */
+	usleep(1100 * 1000);
+	ck_assert_int_eq(report_flow(r, &f4), 0);
+	ck_assert_int_eq(count_in_file(xml_path, "</fileobject>"), 101);
+	ck_assert_int_eq(report_flow(r, &f4), 0);
+	ck_assert_int_eq(count_in_file(xml_path, "</fileobject>"), 101);
+	report_sync(r);
+	ck_assert_int_eq(count_in_file(xml_path, "</fileobject>"), 102);
+	ck_assert_int_eq(report_close(r), 0);
+	ck_assert_int_eq(count_in_file(xml_path, "</fileobject>"), 102);
+}
+END_TEST
+
 START_TEST(incremental_and_deterministic)
 {
 	char err[256] = "", other[160];
@@ -395,7 +446,8 @@ START_TEST(incremental_and_deterministic)
 	report_setting(r, "a", "1");
 	ck_assert_int_eq(report_flow(r, &f6), 0);
 
-	/* before close: the fileobject is complete on disk */
+	/* before close, after report_sync: the fileobject is complete on disk */
+	report_sync(r);
 	raw = slurp(xml_path);
 	ck_assert_ptr_nonnull(strstr(raw, "</fileobject>"));
 	ck_assert_ptr_nonnull(strstr(raw, "</configuration>"));
@@ -599,6 +651,7 @@ int main(void)
 	tcase_add_test(tc, full_report_command_line_and_stats);
 	tcase_add_test(tc, unwritable_path);
 	tcase_add_test(tc, incremental_and_deterministic);
+	tcase_add_test(tc, flushes_by_size_and_age);
 	tcase_add_test(tc, hostile_text_and_scanner_elements);
 	tcase_add_test(tc, command_line_with_control_chars);
 	tcase_add_test(tc, null_report_is_a_no_op);
