@@ -184,6 +184,7 @@ static struct dgram *create(struct defrag *d, const struct ip_fragment *f, uint3
 	d->newest = g;
 	d->count++;
 	d->mem += g->mem;
+	TF_STATS_PEAK(peak_fragment_bytes, d->mem);
 	return g;
 }
 
@@ -208,6 +209,7 @@ static int grow(struct defrag *d, struct dgram *g, uint32_t end)
 	g->buf = nb;
 	g->mem += ncap - g->cap;
 	d->mem += ncap - g->cap;
+	TF_STATS_PEAK(peak_fragment_bytes, d->mem);
 	g->cap = ncap;
 	return 0;
 }
@@ -396,6 +398,7 @@ int defrag_add(struct defrag *d, const struct ip_fragment *f, int64_t now, struc
 		g->first_proto = f->proto;
 		g->mem += f->hdr_len;
 		d->mem += f->hdr_len;
+		TF_STATS_PEAK(peak_fragment_bytes, d->mem);
 	}
 	int overlap = 0, conflict = 0;
 	if (e > s) {

@@ -56,7 +56,11 @@
 	X(bytes_beyond_max)        /* bytes not stored because of -b */ \
 	X(stream_bytes)            /* payload bytes written to flow files */ \
 	X(fd_evictions)            /* descriptors closed to stay under -f */ \
-	X(write_errors)            /* failed writes to flow files */
+	X(write_errors)            /* failed writes to flow files */ \
+	X(peak_open_flows)         /* most flow directions open at once */ \
+	X(peak_reorder_bytes)      /* most out-of-order bytes held (reorder_total_cap) */ \
+	X(peak_write_buffer_bytes) /* most bytes in flow write buffers (max_buffered) */ \
+	X(peak_fragment_bytes)     /* most bytes held for IP reassembly (frag_max_bytes) */
 
 struct tf_stats {
 #define TF_STATS_FIELD(name) uint64_t name;
@@ -65,6 +69,13 @@ struct tf_stats {
 };
 
 extern struct tf_stats tf_stats;
+
+/* Raise a peak_ counter to value when it is higher. */
+#define TF_STATS_PEAK(field, value) do {                  \
+	uint64_t tf_peak_v_ = (uint64_t)(value);          \
+	if (tf_peak_v_ > tf_stats.field)                  \
+		tf_stats.field = tf_peak_v_;              \
+} while (0)
 
 /* Visit every counter in declaration order. */
 typedef void (*tf_stats_visit_fn)(const char *name, uint64_t value, void *arg);

@@ -493,6 +493,7 @@ static int buf_reserve(struct store *s, struct store_file *f, uint32_t need)
 	if (!nb)
 		return -ENOMEM;
 	s->buffered += cap - f->buf_cap;
+	TF_STATS_PEAK(peak_write_buffer_bytes, s->buffered);
 	f->buf = nb;
 	f->buf_cap = cap;
 	if (!f->in_dirty) {

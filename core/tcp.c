@@ -230,6 +230,7 @@ static void ooo_insert(struct tcp_ctx *t, struct tcp_flow *f, uint64_t off,
 			f->ooo_tail = s;
 		f->ooo_bytes += piece;
 		t->ooo_total += piece;
+		TF_STATS_PEAK(peak_reorder_bytes, t->ooo_total);
 		pp = &s->next;
 		off += piece;
 		data += piece;
@@ -298,6 +299,7 @@ static void flow_start(struct tcp_ctx *t, struct conn *c, int dir, const struct 
 	id->flow_number = t->flow_counter++;
 	f->active = 1;
 	tf_stats.flows_opened++;
+	TF_STATS_PEAK(peak_open_flows, tf_stats.flows_opened - tf_stats.flows_closed);
 }
 
 /* Finish one direction: flush what waits (holes where bytes are missing),

@@ -787,6 +787,7 @@ START_TEST(buffer_cap_many_files)
 {
 	enum { NF = 40, ROUNDS = 30 };
 	struct tstore ts;
+	tf_stats.peak_write_buffer_bytes = 0;
 	open_store(&ts, "f%S", 4, 64u << 10, 0);
 	struct store_file *fs = calloc(NF, sizeof *fs);
 	ck_assert_ptr_nonnull(fs);
@@ -817,6 +818,9 @@ START_TEST(buffer_cap_many_files)
 		store_file_release(&fs[i]);
 	}
 	ck_assert_uint_eq(tf_stats.write_errors, 0);
+	/* buffers grew to the cap and were flushed back under it */
+	ck_assert_uint_ge(tf_stats.peak_write_buffer_bytes, 64u << 10);
+	ck_assert_uint_le(tf_stats.peak_write_buffer_bytes, 2 * (64u << 10));
 	free(fs);
 	store_free(ts.s);
 }

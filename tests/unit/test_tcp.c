@@ -852,6 +852,8 @@ END_TEST
 START_TEST(reorder_total_cap)
 {
 	struct tcp_config cfg = { .reorder_total_cap = 100 };
+	tf_stats.peak_reorder_bytes = 0;
+	tf_stats.peak_open_flows = 0;
 	struct h *h = h_new(&cfg, 0);
 	struct ep c2 = client;
 	c2.port = 40001;
@@ -865,6 +867,11 @@ START_TEST(reorder_total_cap)
 	h_seg_ep(h, &c2, &server, 2021, TH_ACK, d, 60);       /* 120 > 100: flow 2 gives up */
 	ck_assert_uint_eq(DELTA(h, reorder_cap_total_hits), 1);
 	ck_assert_uint_eq(h->t.ooo_total, 60);
+	/* the peaks: 120 bytes held before the cap made flow 2 give up, and
+	 * every flow direction opened so far still open */
+	ck_assert_uint_eq(tf_stats.peak_reorder_bytes, 120);
+	ck_assert_uint_eq(tf_stats.peak_open_flows, DELTA(h, flows_opened));
+	ck_assert_uint_ge(tf_stats.peak_open_flows, 2);
 	ck_assert_int_eq(h->ngaps, 1);
 	ck_assert_uint_eq(h->gaps[0].off, 1);
 	ck_assert_uint_eq(h->gaps[0].len, 20);
