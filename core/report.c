@@ -343,6 +343,18 @@ static int report_flush(struct report *r)
 	return report_chk(r, xmlTextWriterFlush(r->w));
 }
 
+/* Flush when the last flush is a second old or older: entries reach the
+ * disk within about a second, without a write per entry. */
+static void report_flush_if_old(struct report *r)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if (now.tv_sec - r->last_flush.tv_sec >= 2 ||
+	    (now.tv_sec - r->last_flush.tv_sec == 1 && now.tv_nsec >= r->last_flush.tv_nsec))
+		report_flush(r);
+}
+
 static int report_status(const struct report *r)
 {
 	return r->err ? -r->err : 0;
@@ -874,13 +886,8 @@ int report_flow_end(struct report *r)
 	/* Not a flush per entry (a run with many short flows would make a
 	 * write per flow): libxml2 writes whenever about 4 KB are buffered,
 	 * and a flush here at most once a second keeps the file current. */
-	if (report_top_level(r) == 0) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-		if (now.tv_sec - r->last_flush.tv_sec >= 2 ||
-		    (now.tv_sec - r->last_flush.tv_sec == 1 && now.tv_nsec >= r->last_flush.tv_nsec))
-			report_flush(r);
-	}
+	if (report_top_level(r) == 0)
+		report_flush_if_old(r);
 	return report_status(r);
 }
 
@@ -953,7 +960,7 @@ int report_end_element(struct report *r)
 	r->user_depth--;
 	r->attrs_open = 0;
 	if (report_end(r) == 0 && r->user_depth == 0 && !r->in_flow)
-		report_flush(r);   /* a complete top-level element */
+		report_flush_if_old(r);   /* a complete top-level element */
 	return report_status(r);
 }
 

@@ -84,8 +84,8 @@ int report_flow_begin(struct report *r, const struct report_flow *f);
 int report_flow_end(struct report *r);
 
 /* Generic elements: inside an open fileobject they become its children; at
- * top level (no fileobject open) they are scanner summaries, flushed when the
- * outermost one ends. Names must match [A-Za-z_][A-Za-z0-9_.-]* (else
+ * top level (no fileobject open) they are scanner summaries, flushed (as report_flow
+ * entries are) when the outermost one ends. Names must match [A-Za-z_][A-Za-z0-9_.-]* (else
  * -EINVAL); attributes must come right after report_start_element and not
  * repeat (else -EINVAL). Values and text may be any bytes: they are escaped,
  * and what is not valid UTF-8 or not an XML character becomes U+FFFD.

@@ -76,9 +76,15 @@ struct host_flow {
 struct tf_file {
 	int fd;
 	char *path;                  /* NULL when anonymous */
-	uint64_t size;
+	uint64_t size;               /* bytes written, buffered ones included */
 	int failed;
+	/* Bytes not yet written: derived files are written in blocks, and a
+	 * small one never leaves the buffer before it is emitted. */
+	uint8_t *buf;
+	size_t blen;
 };
+
+#define HOST_FILE_BUFFER (128u << 10)
 
 /* One loaded scanner. The ABI's struct tf_ctx is this. */
 struct tf_ctx {
@@ -1166,13 +1172,9 @@ static struct tf_file *host_file_open(struct tf_ctx *c, struct tf_entry *beside,
 	return c ? file_create(c, beside, suffix, &e) : NULL;
 }
 
-static int host_file_write(struct tf_ctx *c, struct tf_file *f, const void *data, size_t len)
+/* write(2) all of p, or fail f with a warning. 0 or -errno. */
+static int file_write_out(struct tf_ctx *c, struct tf_file *f, const uint8_t *p, size_t len)
 {
-	if (!c || !f || (len && !data))
-		return -EINVAL;
-	if (f->failed)
-		return -EIO;
-	const uint8_t *p = data;
 	while (len) {
 		ssize_t n = write(f->fd, p, len);
 		if (n < 0) {
@@ -1186,8 +1188,44 @@ static int host_file_write(struct tf_ctx *c, struct tf_file *f, const void *data
 		}
 		p += n;
 		len -= (size_t)n;
-		f->size += (uint64_t)n;
 	}
+	return 0;
+}
+
+/* Write out what f holds in its buffer. 0 or -errno. */
+static int file_flush(struct tf_ctx *c, struct tf_file *f)
+{
+	if (!f->blen || f->failed)
+		return f->failed ? -EIO : 0;
+	int rc = file_write_out(c, f, f->buf, f->blen);
+	f->blen = 0;
+	return rc;
+}
+
+static int host_file_write(struct tf_ctx *c, struct tf_file *f, const void *data, size_t len)
+{
+	if (!c || !f || (len && !data))
+		return -EINVAL;
+	if (f->failed)
+		return -EIO;
+	if (!len)
+		return 0;
+	if (!f->buf && !(f->buf = malloc(HOST_FILE_BUFFER)))
+		return file_write_out(c, f, data, len) < 0 ? -EIO : (f->size += len, 0);
+	if (f->blen + len > HOST_FILE_BUFFER) {
+		int rc = file_flush(c, f);
+		if (rc < 0)
+			return rc;
+	}
+	if (len >= HOST_FILE_BUFFER) {
+		int rc = file_write_out(c, f, data, len);
+		if (rc < 0)
+			return rc;
+	} else {
+		memcpy(f->buf + f->blen, data, len);
+		f->blen += len;
+	}
+	f->size += len;
 	return 0;
 }
 
@@ -1200,9 +1238,12 @@ static int host_file_close(struct tf_ctx *c, struct tf_file *f)
 {
 	if (!c || !f)
 		return -EINVAL;
-	int rc = f->failed ? -EIO : 0;
+	int rc = file_flush(c, f);
+	if (f->failed && rc == 0)
+		rc = -EIO;
 	if (close(f->fd) < 0 && rc == 0)
 		rc = -errno;
+	free(f->buf);
 	free(f->path);
 	free(f);
 	return rc;
@@ -1341,6 +1382,7 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 		return -EINVAL;
 	struct scanner_host *h = c->h;
 	struct tf_file *file = d->file;
+	struct tf_file *kept = NULL;   /* emitted from its buffer, closed at the end */
 	struct tf_entry *e = NULL;
 	void *map = NULL;
 	uint64_t len = 0;
@@ -1401,7 +1443,16 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 	if (file) {
 		len = file->size;
 		data = NULL;
-		if (len) {
+		if (len && file->blen == len && !file->failed) {
+			/* all of it still in the buffer: the scanners read it there,
+			 * and it goes to the disk when the file is closed */
+			data = file->buf;
+			kept = file;
+		} else if (len) {
+			if (file_flush(c, file) < 0) {
+				rc = -EIO;
+				goto out;
+			}
 			map = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, file->fd, 0);
 			if (map == MAP_FAILED) {
 				map = NULL;
@@ -1413,8 +1464,10 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 			data = map;
 		}
 		e->path = file->path;
-		file->path = NULL;
-		host_file_close(c, file);
+		/* a kept file keeps a copy of its name for a late write error */
+		file->path = kept && e->path ? strdup(e->path) : NULL;
+		if (!kept)
+			host_file_close(c, file);
 		file = NULL;
 	} else if (d->suffix && !(parent && files_off(h))) {
 		int err = 0;
@@ -1484,6 +1537,8 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 out:
 	if (file)
 		host_file_close(c, file);
+	if (kept)
+		host_file_close(c, kept);
 	if (map)
 		munmap(map, (size_t)len);
 	if (e)
