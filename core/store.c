@@ -467,7 +467,31 @@ static int flush_full(struct store *s, struct store_file *f)
 	return 0;
 }
 
-/* Keep the memory held by buffers under the cap: flush the oldest ones. */
+/* Give up f's buffer: its bytes are written (by the writer threads when
+ * there are some, which then free or reuse it) and the memory no longer
+ * counts against the cap. */
+static void buf_release(struct store *s, struct store_file *f)
+{
+	if (s->writer && f->buf_len && !f->failed && ensure_open(s, f) == 0) {
+		if (f->in_dirty) {
+			LIST_UNLINK(s, f, dirty_head, dirty_tail, dirty_prev, dirty_next);
+			f->in_dirty = 0;
+		}
+		writer_submit(s->writer, &f->wf, f->fd, f->buf_off, f->buf, f->buf_len, f->buf_cap);
+		s->buffered -= f->buf_cap;
+		f->buf_off += f->buf_len;
+		if (f->buf_off > f->disk_end)
+			f->disk_end = f->buf_off;
+		f->buf = NULL;
+		f->buf_cap = 0;
+		f->buf_len = 0;
+		return;
+	}
+	flush(s, f);
+	buf_free(s, f);
+}
+
+/* Keep the memory held by buffers under the cap: let go of the oldest ones. */
 static void relieve_pressure(struct store *s, struct store_file *keep)
 {
 	while (s->buffered > s->cfg.max_buffered / 2 && s->dirty_head) {
@@ -477,8 +501,7 @@ static void relieve_pressure(struct store *s, struct store_file *keep)
 				break;
 			f = f->dirty_next;
 		}
-		flush(s, f);
-		buf_free(s, f);
+		buf_release(s, f);
 	}
 }
 

@@ -1,4 +1,7 @@
-/* Block writes in the background (see writer.h). */
+/* Block writes in the background (see writer.h). A few threads, each with
+ * its own queue; a file's writes always go to the same queue, so they are
+ * done in order, while different files are written in parallel (the
+ * kernel's copy into the page cache scales across files). */
 #include "writer.h"
 
 #include <errno.h>
@@ -22,12 +25,23 @@ struct spare {
 	struct spare *next;
 };
 
-struct writer {
+#define WRITER_THREADS 2
+#define WRITER_SPARES 8
+
+struct writer;
+
+struct queue {
+	struct writer *w;
 	pthread_t thread;
-	pthread_mutex_t lock;
 	pthread_cond_t work;      /* a job was queued, or stop */
-	pthread_cond_t done;      /* a job finished */
 	struct job *head, *tail;
+	int started;
+};
+
+struct writer {
+	struct queue q[WRITER_THREADS];
+	pthread_mutex_t lock;     /* everything here, all queues and writer_files */
+	pthread_cond_t done;      /* a job finished */
 	size_t in_flight;         /* bytes queued or being written */
 	size_t max_in_flight;
 	size_t buf_size;
@@ -56,25 +70,26 @@ static int write_all(int fd, const uint8_t *p, size_t len, uint64_t off)
 
 static void *writer_main(void *arg)
 {
-	struct writer *w = arg;
+	struct queue *q = arg;
+	struct writer *w = q->w;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		while (!w->head && !w->stop)
-			pthread_cond_wait(&w->work, &w->lock);
-		struct job *j = w->head;
+		while (!q->head && !w->stop)
+			pthread_cond_wait(&q->work, &w->lock);
+		struct job *j = q->head;
 		if (!j)
 			break;                  /* stop, and nothing left */
-		w->head = j->next;
-		if (!w->head)
-			w->tail = NULL;
+		q->head = j->next;
+		if (!q->head)
+			q->tail = NULL;
 		pthread_mutex_unlock(&w->lock);
 
 		int err = write_all(j->fd, j->buf, j->len, j->off);
 
 		pthread_mutex_lock(&w->lock);
-		/* Keep as many spares as can be in flight, plus a few. */
-		if (j->cap == w->buf_size && w->n_spares < w->max_in_flight / w->buf_size + 4) {
+		/* A few spares: enough to keep big flows going, little memory. */
+		if (j->cap == w->buf_size && w->n_spares < WRITER_SPARES) {
 			struct spare *sp = (struct spare *)(void *)j->buf;
 			sp->next = w->spares;
 			w->spares = sp;
@@ -105,19 +120,22 @@ struct writer *writer_new(size_t max_in_flight, size_t buf_size)
 	w->max_in_flight = max_in_flight;
 	w->buf_size = buf_size;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
-	/* The thread starts with every signal blocked, so SIGINT, SIGTERM and
+	/* The threads start with every signal blocked, so SIGINT, SIGTERM and
 	 * SIGCHLD keep reaching the packet loop. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&w->thread, NULL, writer_main, w);
+	int ok = 1;
+	for (int i = 0; i < WRITER_THREADS && ok; i++) {
+		struct queue *q = &w->q[i];
+		q->w = w;
+		pthread_cond_init(&q->work, NULL);
+		q->started = pthread_create(&q->thread, NULL, writer_main, q) == 0;
+		ok = q->started;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		pthread_cond_destroy(&w->done);
-		pthread_cond_destroy(&w->work);
-		pthread_mutex_destroy(&w->lock);
-		free(w);
+	if (!ok) {
+		writer_free(w);
 		return NULL;
 	}
 	return w;
@@ -159,17 +177,19 @@ void writer_submit(struct writer *w, struct writer_file *wf, int fd, uint64_t of
 	j->buf = buf;
 	j->len = len;
 	j->cap = cap;
+	/* a file's queue: from its writer_file's address, fixed for its life */
+	struct queue *q = &w->q[((uintptr_t)wf / 64) % WRITER_THREADS];
 	pthread_mutex_lock(&w->lock);
 	while (w->in_flight && w->in_flight + len > w->max_in_flight)
 		pthread_cond_wait(&w->done, &w->lock);
-	if (w->tail)
-		w->tail->next = j;
+	if (q->tail)
+		q->tail->next = j;
 	else
-		w->head = j;
-	w->tail = j;
+		q->head = j;
+	q->tail = j;
 	w->in_flight += len;
 	wf->pending++;
-	pthread_cond_signal(&w->work);
+	pthread_cond_signal(&q->work);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -192,16 +212,21 @@ void writer_free(struct writer *w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stop = 1;
-	pthread_cond_signal(&w->work);
+	for (int i = 0; i < WRITER_THREADS; i++)
+		if (w->q[i].started)
+			pthread_cond_signal(&w->q[i].work);
 	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
+	for (int i = 0; i < WRITER_THREADS; i++) {
+		if (w->q[i].started)
+			pthread_join(w->q[i].thread, NULL);
+		pthread_cond_destroy(&w->q[i].work);
+	}
 	while (w->spares) {
 		struct spare *sp = w->spares;
 		w->spares = sp->next;
 		free(sp);
 	}
 	pthread_cond_destroy(&w->done);
-	pthread_cond_destroy(&w->work);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }

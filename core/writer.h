@@ -2,15 +2,16 @@
  *
  * Copying written bytes into the page cache is the largest single cost of
  * tcpflow on big flows, and it is kernel time the packet loop would
- * otherwise wait for. One writer thread takes full flow buffers from the
- * store and pwrite()s them while the main thread goes on reassembling, so on
- * a machine with two cores the two costs overlap instead of adding up.
+ * otherwise wait for. Two writer threads take full flow buffers from the
+ * store and pwrite() them while the main thread goes on reassembling, so the
+ * copies of different files proceed in parallel and overlap with the packet
+ * loop instead of adding up.
  *
  * Only whole-buffer writes go through here. Everything else the store does
  * with a file (creating it, short writes, reading back, truncating, setting
  * times, closing) first waits for that file's writes with writer_wait, so
  * the order of operations on every file is the program order. Writes of one
- * file are done in submission order (a single thread, a FIFO queue). */
+ * file are done in submission order (always the same thread, a FIFO queue). */
 #ifndef TCPFLOW_WRITER_H
 #define TCPFLOW_WRITER_H
 
@@ -26,9 +27,9 @@ struct writer_file {
 
 struct writer;
 
-/* Start the thread. max_in_flight bounds the bytes submitted and not yet
+/* Start the threads. max_in_flight bounds the bytes submitted and not yet
  * written (writer_submit blocks beyond it); buffers of buf_size bytes are
- * recycled. NULL when no thread can be started: the caller writes
+ * recycled. NULL when the threads cannot be started: the caller writes
  * synchronously. Signals stay with the caller's threads. */
 struct writer *writer_new(size_t max_in_flight, size_t buf_size);
 
@@ -47,7 +48,7 @@ void writer_submit(struct writer *w, struct writer_file *wf, int fd, uint64_t of
  * first write of wf that failed since the last call (0 if none). */
 int writer_wait(struct writer *w, struct writer_file *wf);
 
-/* Finish every submitted write and stop the thread. */
+/* Finish every submitted write and stop the threads. */
 void writer_free(struct writer *w);
 
 #endif
