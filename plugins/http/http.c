@@ -179,7 +179,9 @@ struct http_flow {
 	uint64_t messages, requests, responses, bodies, incomplete, skipped;
 	int spoke_http;              /* a start line parsed (even if the message failed) */
 	uint64_t nerrors, nholes;
-	struct http_err err[HTTP_MAX_ERRORS];
+	struct http_err *err;        /* HTTP_MAX_ERRORS of them, from the first one on:
+	                              * with 200 000 flows open, room for errors in
+	                              * every flow would cost gigabytes */
 	size_t nerr;
 	/* resynchronizing */
 	int line_start;
@@ -484,7 +486,9 @@ static void flow_problem(struct http_flow *hf, int kind, uint64_t off, const cha
 		hf->nerrors++;
 	else if (kind == PROBLEM_HOLE)
 		hf->nholes++;
-	if (hf->nerr < HTTP_MAX_ERRORS) {
+	if (!hf->err)
+		hf->err = calloc(HTTP_MAX_ERRORS, sizeof *hf->err);
+	if (hf->err && hf->nerr < HTTP_MAX_ERRORS) {
 		struct http_err *e = &hf->err[hf->nerr++];
 		e->kind = kind;
 		e->offset = off;
@@ -1700,6 +1704,7 @@ static void http_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flo
 	}
 	msg_free(&hf->m);
 	free(hf->hold);
+	free(hf->err);
 	conn_release(st, hf->conn);
 	free(hf);
 	*flow_state = NULL;
