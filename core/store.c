@@ -441,20 +441,28 @@ static int flush(struct store *s, struct store_file *f)
 	return rc;
 }
 
-/* A full buffer: hand it to the writer thread and go on with a new one of
- * the same size (this flow is a big one). Without the thread, write it now. */
-static int flush_full(struct store *s, struct store_file *f)
+/* Open (or create) f's file; a failure fails f. 0 or -errno. */
+static int open_or_fail(struct store *s, struct store_file *f)
 {
-	if (!s->writer)
-		return flush(s, f);
 	if (f->failed)
 		return -EIO;
 	int rc = ensure_open(s, f);
 	if (rc < 0) {
 		f->failed = 1;
 		tf_stats.write_errors++;
-		return rc;
 	}
+	return rc;
+}
+
+/* A full buffer: hand it to the writer thread and go on with a new one of
+ * the same size (this flow is a big one). Without the thread, write it now. */
+static int flush_full(struct store *s, struct store_file *f)
+{
+	if (!s->writer)
+		return flush(s, f);
+	int rc = open_or_fail(s, f);
+	if (rc < 0)
+		return rc;
 	uint8_t *nb = f->buf_cap == BUF_MAX ? writer_buffer(s->writer) : malloc(f->buf_cap);
 	if (!nb)
 		return flush(s, f);
@@ -591,14 +599,7 @@ int store_file_create(struct store *s, struct store_file *f)
 {
 	if (s->cfg.no_files || f->path)
 		return 0;
-	if (f->failed)
-		return -EIO;
-	int rc = ensure_open(s, f);
-	if (rc < 0) {
-		f->failed = 1;
-		tf_stats.write_errors++;
-	}
-	return rc;
+	return open_or_fail(s, f);
 }
 
 void store_extend(struct store_file *f, uint64_t size)

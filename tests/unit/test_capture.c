@@ -463,6 +463,17 @@ START_TEST(pcap_big_endian_nanoseconds)
 }
 END_TEST
 
+/* Two reads of the same packet agree on every capture field and byte. */
+static void same_packet(const struct pkt *pa, const struct pkt *pb)
+{
+	ck_assert_int_eq(pa->ts_sec, pb->ts_sec);
+	ck_assert_uint_eq(pa->ts_usec, pb->ts_usec);
+	ck_assert_uint_eq(pa->caplen, pb->caplen);
+	ck_assert_uint_eq(pa->wirelen, pb->wirelen);
+	ck_assert_int_eq(pa->dlt, pb->dlt);
+	ck_assert_mem_eq(pa->frame, pb->frame, pa->caplen);
+}
+
 START_TEST(pcap_gzip_same_packets)
 {
 	struct bb f = std_pcap(0, 1);
@@ -480,12 +491,7 @@ START_TEST(pcap_gzip_same_packets)
 		if (ra != 1)
 			break;
 		n++;
-		ck_assert_int_eq(pa.ts_sec, pb.ts_sec);
-		ck_assert_uint_eq(pa.ts_usec, pb.ts_usec);
-		ck_assert_uint_eq(pa.caplen, pb.caplen);
-		ck_assert_uint_eq(pa.wirelen, pb.wirelen);
-		ck_assert_int_eq(pa.dlt, pb.dlt);
-		ck_assert_mem_eq(pa.frame, pb.frame, pa.caplen);
+		same_packet(&pa, &pb);
 	}
 	ck_assert_int_eq(ra, 0);
 	ck_assert_int_eq(n, 3);
@@ -714,12 +720,7 @@ static void same_as_stream(const char *name, const struct bb *f, int expect_in_p
 		if (ra != 1)
 			break;
 		n++;
-		ck_assert_int_eq(pa.ts_sec, pb.ts_sec);
-		ck_assert_uint_eq(pa.ts_usec, pb.ts_usec);
-		ck_assert_uint_eq(pa.caplen, pb.caplen);
-		ck_assert_uint_eq(pa.wirelen, pb.wirelen);
-		ck_assert_int_eq(pa.dlt, pb.dlt);
-		ck_assert_mem_eq(pa.frame, pb.frame, pa.caplen);
+		same_packet(&pa, &pb);
 	}
 	ck_assert_str_eq(erra, errb);
 	ck_assert_int_eq(in_place_seen, expect_in_place);
