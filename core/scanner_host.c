@@ -1005,7 +1005,9 @@ static void host_log(struct tf_ctx *c, int level, const char *msg)
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
 	if (level <= TF_LOG_ERROR && c->in_init) {
-		snprintf(c->init_error, sizeof c->init_error, "%s", line);
+		/* the first part of a long message */
+		snprintf(c->init_error, sizeof c->init_error, "%.*s",
+			 (int)sizeof c->init_error - 1, line);
 		return;
 	}
 	if (level <= TF_LOG_ERROR || (level == TF_LOG_WARN && !cfg->quiet) ||
