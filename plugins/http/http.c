@@ -492,8 +492,10 @@ static void flow_problem(struct http_flow *hf, int kind, uint64_t off, const cha
 		struct http_err *e = &hf->err[hf->nerr++];
 		e->kind = kind;
 		e->offset = off;
-		snprintf(e->code, sizeof e->code, "%s", code);
-		snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "");
+		/* cut to their fields */
+		snprintf(e->code, sizeof e->code, "%.*s", (int)sizeof e->code - 1, code);
+		snprintf(e->reason, sizeof e->reason, "%.*s", (int)sizeof e->reason - 1,
+			 reason ? reason : "");
 	}
 	tf_logf(host, hf->ctx, TF_LOG_DEBUG, "flow %llu offset %llu: %s: %s",
 		(unsigned long long)hf->flow->id, (unsigned long long)off, code, reason ? reason : "");

@@ -663,8 +663,9 @@ static void fit_middle(cairo_t *cr, char *s, size_t size, double maxw)
 		if (text_w(cr, buf) <= maxw || k == 1)
 			break;
 	}
-	if (strlen(buf) < size)
-		snprintf(s, size, "%s", buf);
+	size_t blen = strlen(buf);
+	if (blen < size)
+		memcpy(s, buf, blen + 1);
 }
 
 /* An axis for values up to v: a round tick step (1, 2, 2.5 or 5 x 10^k)

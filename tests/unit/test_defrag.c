@@ -335,7 +335,7 @@ END_TEST
 
 START_TEST(v4_invalid)
 {
-	uint8_t seg[100], b[200];
+	uint8_t seg[100] = { 0 }, b[200];   /* bytes 80.. are read by a piece past the end */
 	size_t sl = tcp_segment(seg, 60, 2);
 	struct defrag *d = new_defrag(60, 1 << 20, 64);
 	struct l3_view out;
