@@ -87,7 +87,7 @@ static const char help2_text[] =
 	"   reorder_flow_cap=4194304  out-of-order bytes held per flow before a gap is declared\n"
 	"   reorder_total_cap=33554432  ... and across all flows\n"
 	"   max_buffered=67108864     bytes buffered for writing across all flows\n"
-	"   background_writes=YES     a second thread writes full flow buffers\n"
+	"   background_writes=YES     background threads write full flow buffers\n"
 	"   max_object_depth=8        how deep scanners may derive objects from objects\n"
 	"   check_fcs=YES             802.11: skip frames whose FCS is wrong; without a radio\n"
 	"                             header saying so, a trailer is an FCS only if it verifies\n"

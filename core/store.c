@@ -454,7 +454,7 @@ static int open_or_fail(struct store *s, struct store_file *f)
 	return rc;
 }
 
-/* A full buffer: hand it to the writer thread and go on with a new one of
+/* A full buffer: hand it to the writer threads and go on with a new one of
  * the same size (this flow is a big one). Without the thread, write it now. */
 static int flush_full(struct store *s, struct store_file *f)
 {

@@ -51,7 +51,7 @@ struct store_config {
 	int no_files;             /* -FX */
 	int max_fds;              /* descriptor cap; 0 = from RLIMIT_NOFILE */
 	uint64_t max_buffered;    /* bytes buffered across all flows before flushing */
-	int background_writes;    /* full buffers are written by a writer thread */
+	int background_writes;    /* full buffers are written by the writer threads */
 	int counter_always;       /* -Fc: %C%c give "c0000" for the first connection too */
 	/* Suffixes of side files (".findx", ".pcap"), NULL-terminated, or NULL:
 	 * a name is taken only when NAME and every NAME+suffix are free, so a

@@ -226,6 +226,18 @@ if "$PYTHON3" "$TOP_SRCDIR/tests/gen_http_big.py" "$TMP/big"; then
 	expect_clean "10 MiB gzip body"
 	run_check objects "$TMP/big/big.expect" "$TMP/bigout" gzip
 	run_check report "$TMP/bigout"
+	# the same bytes when every write is made by the packet loop
+	run_tf big-sync -S background_writes=NO -S http -S gzip -S md5 -o "$TMP/bigsync" \
+		-r "$TMP/big/big.pcap"
+	expect_clean "10 MiB gzip body, -S background_writes=NO"
+	if (cd "$TMP/bigout" && md5sum $(ls | grep -v report.xml)) >"$TMP/bg.md5" &&
+	   (cd "$TMP/bigsync" && md5sum $(ls | grep -v report.xml)) >"$TMP/sync.md5" &&
+	   [ -s "$TMP/bg.md5" ] && cmp -s "$TMP/bg.md5" "$TMP/sync.md5"; then
+		ok "background_writes=NO: the same $(wc -l <"$TMP/bg.md5") files, byte for byte"
+	else
+		fail "background_writes=NO: the same files" "identical listings and MD5s" \
+			"$(diff "$TMP/bg.md5" "$TMP/sync.md5" | head -n 4 | tr '\n' ' ')"
+	fi
 	run_tf bomb -S http -S gzip -S md5 -o "$TMP/bombout" -r "$TMP/big/bomb.pcap"
 	expect_clean "decompression bomb"
 	sname=010.000.000.001.00080-192.168.001.002.47000
