@@ -252,28 +252,34 @@ static int report_plain(const char *s, int for_attr)
 	return 1;
 }
 
+/* s as valid XML text (escaped for an attribute with for_attr): s itself
+ * when it is plain, else a malloc'd cleaned copy left in *copy for the
+ * caller to free. NULL only when out of memory. */
+static const char *report_text_of(const char *s, int for_attr, char **copy)
+{
+	*copy = NULL;
+	if (!s)
+		s = "";
+	if (report_plain(s, for_attr))
+		return s;
+	return *copy = report_clean(s, for_attr);
+}
+
 static int report_attr(struct report *r, const char *name, const char *value)
 {
-	if (value && report_plain(value, 1))
-		return report_chk(r, xmlTextWriterStartAttribute(r->w, BAD_CAST name)) < 0 ||
-		       report_chk(r, xmlTextWriterWriteRaw(r->w, BAD_CAST value)) < 0 ||
-		       report_chk(r, xmlTextWriterEndAttribute(r->w)) < 0 ? -1 : 0;
-
-	char *v = report_clean(value, 1);
+	char *copy;
+	const char *v = report_text_of(value, 1, &copy);
 	int rc = -1;
 
 	if (!v) {
 		if (!r->err)
 			r->err = ENOMEM;
-		goto out;
+	} else if (report_chk(r, xmlTextWriterStartAttribute(r->w, BAD_CAST name)) == 0 &&
+		   report_chk(r, xmlTextWriterWriteRaw(r->w, BAD_CAST v)) == 0 &&
+		   report_chk(r, xmlTextWriterEndAttribute(r->w)) == 0) {
+		rc = 0;
 	}
-	if (report_chk(r, xmlTextWriterStartAttribute(r->w, BAD_CAST name)) < 0 ||
-	    report_chk(r, xmlTextWriterWriteRaw(r->w, BAD_CAST v)) < 0 ||
-	    report_chk(r, xmlTextWriterEndAttribute(r->w)) < 0)
-		goto out;
-	rc = 0;
-out:
-	free(v);
+	free(copy);
 	return rc;
 }
 
@@ -298,20 +304,17 @@ static int report_attr_u64(struct report *r, const char *name, uint64_t value)
 
 static int report_text_raw(struct report *r, const char *text)
 {
-	if (text && report_plain(text, 0))
-		return report_chk(r, xmlTextWriterWriteString(r->w, BAD_CAST text));
-
-	char *v = report_clean(text, 0);
+	char *copy;
+	const char *v = report_text_of(text, 0, &copy);
 	int rc = -1;
 
 	if (!v) {
 		if (!r->err)
 			r->err = ENOMEM;
-		goto out;
+	} else {
+		rc = report_chk(r, xmlTextWriterWriteString(r->w, BAD_CAST v));
 	}
-	rc = report_chk(r, xmlTextWriterWriteString(r->w, BAD_CAST v));
-out:
-	free(v);
+	free(copy);
 	return rc;
 }
 

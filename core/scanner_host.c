@@ -1212,23 +1212,20 @@ static int host_file_write(struct tf_ctx *c, struct tf_file *f, const void *data
 		return -EIO;
 	if (!len)
 		return 0;
-	if (!f->buf && !(f->buf = malloc(HOST_FILE_BUFFER)))
-		return file_write_out(c, f, data, len) < 0 ? -EIO : (f->size += len, 0);
-	if (f->blen + len > HOST_FILE_BUFFER) {
-		int rc = file_flush(c, f);
-		if (rc < 0)
-			return rc;
-	}
-	if (len >= HOST_FILE_BUFFER) {
-		int rc = file_write_out(c, f, data, len);
-		if (rc < 0)
-			return rc;
-	} else {
+	if (!f->buf)
+		f->buf = malloc(HOST_FILE_BUFFER);   /* without one, every write goes out */
+	int rc = 0;
+	if (f->buf && f->blen + len > HOST_FILE_BUFFER)
+		rc = file_flush(c, f);
+	if (rc == 0 && f->buf && len < HOST_FILE_BUFFER) {
 		memcpy(f->buf + f->blen, data, len);
 		f->blen += len;
+	} else if (rc == 0) {
+		rc = file_write_out(c, f, data, len);
 	}
-	f->size += len;
-	return 0;
+	if (rc == 0)
+		f->size += len;
+	return rc;
 }
 
 static const char *host_file_path(struct tf_ctx *c, struct tf_file *f)

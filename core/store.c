@@ -396,20 +396,13 @@ static int write_at(struct store *s, struct store_file *f, uint64_t off,
 	rc = ensure_open(s, f);
 	if (rc < 0)
 		goto fail;
-	while (len) {
-		ssize_t n = pwrite(f->fd, data, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = set_error(s, "cannot write", f->path, errno);
-			goto fail;
-		}
-		data += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
+	int e = writer_pwrite_all(f->fd, data, len, off);
+	if (e) {
+		rc = set_error(s, "cannot write", f->path, e);
+		goto fail;
 	}
-	if (off > f->disk_end)
-		f->disk_end = off;
+	if (off + len > f->disk_end)
+		f->disk_end = off + len;
 	return 0;
 fail:
 	f->failed = 1;
@@ -454,6 +447,17 @@ static int open_or_fail(struct store *s, struct store_file *f)
 	return rc;
 }
 
+/* Hand f's buffered bytes to the writer threads (f's file is open); they
+ * own f->buf from here on, the caller gives f another or none. */
+static void submit_buffer(struct store *s, struct store_file *f)
+{
+	writer_submit(s->writer, &f->wf, f->fd, f->buf_off, f->buf, f->buf_len, f->buf_cap);
+	f->buf_off += f->buf_len;
+	if (f->buf_off > f->disk_end)
+		f->disk_end = f->buf_off;
+	f->buf_len = 0;
+}
+
 /* A full buffer: hand it to the writer threads and go on with a new one of
  * the same size (this flow is a big one). Without the thread, write it now. */
 static int flush_full(struct store *s, struct store_file *f)
@@ -466,12 +470,8 @@ static int flush_full(struct store *s, struct store_file *f)
 	uint8_t *nb = f->buf_cap == BUF_MAX ? writer_buffer(s->writer) : malloc(f->buf_cap);
 	if (!nb)
 		return flush(s, f);
-	writer_submit(s->writer, &f->wf, f->fd, f->buf_off, f->buf, f->buf_len, f->buf_cap);
+	submit_buffer(s, f);
 	f->buf = nb;
-	f->buf_off += f->buf_len;
-	if (f->buf_off > f->disk_end)
-		f->disk_end = f->buf_off;
-	f->buf_len = 0;
 	return 0;
 }
 
@@ -481,21 +481,11 @@ static int flush_full(struct store *s, struct store_file *f)
 static void buf_release(struct store *s, struct store_file *f)
 {
 	if (s->writer && f->buf_len && !f->failed && ensure_open(s, f) == 0) {
-		if (f->in_dirty) {
-			LIST_UNLINK(s, f, dirty_head, dirty_tail, dirty_prev, dirty_next);
-			f->in_dirty = 0;
-		}
-		writer_submit(s->writer, &f->wf, f->fd, f->buf_off, f->buf, f->buf_len, f->buf_cap);
-		s->buffered -= f->buf_cap;
-		f->buf_off += f->buf_len;
-		if (f->buf_off > f->disk_end)
-			f->disk_end = f->buf_off;
-		f->buf = NULL;
-		f->buf_cap = 0;
-		f->buf_len = 0;
-		return;
+		submit_buffer(s, f);
+		f->buf = NULL;       /* the writer frees it */
+	} else {
+		flush(s, f);
 	}
-	flush(s, f);
 	buf_free(s, f);
 }
 

@@ -50,8 +50,10 @@ struct writer {
 	int stop;
 };
 
-static int write_all(int fd, const uint8_t *p, size_t len, uint64_t off)
+int writer_pwrite_all(int fd, const void *data, size_t len, uint64_t off)
 {
+	const uint8_t *p = data;
+
 	while (len) {
 		ssize_t n = pwrite(fd, p, len, (off_t)off);
 		if (n < 0) {
@@ -85,7 +87,7 @@ static void *writer_main(void *arg)
 			q->tail = NULL;
 		pthread_mutex_unlock(&w->lock);
 
-		int err = write_all(j->fd, j->buf, j->len, j->off);
+		int err = writer_pwrite_all(j->fd, j->buf, j->len, j->off);
 
 		pthread_mutex_lock(&w->lock);
 		/* A few spares: enough to keep big flows going, little memory. */
@@ -163,7 +165,7 @@ void writer_submit(struct writer *w, struct writer_file *wf, int fd, uint64_t of
 	if (!j) {
 		/* No memory for the job: write it here and now. */
 		int err = writer_wait(w, wf);
-		int err2 = write_all(fd, buf, len, off);
+		int err2 = writer_pwrite_all(fd, buf, len, off);
 		free(buf);
 		pthread_mutex_lock(&w->lock);
 		wf->err = err ? err : err2;

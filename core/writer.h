@@ -48,6 +48,11 @@ void writer_submit(struct writer *w, struct writer_file *wf, int fd, uint64_t of
  * first write of wf that failed since the last call (0 if none). */
 int writer_wait(struct writer *w, struct writer_file *wf);
 
+/* pwrite all len bytes at off, through short writes and EINTR: 0, or the
+ * errno of the failure. What the threads do with a job; the store uses it
+ * for the writes it makes itself. */
+int writer_pwrite_all(int fd, const void *data, size_t len, uint64_t off);
+
 /* Finish every submitted write and stop the threads. */
 void writer_free(struct writer *w);
 
