@@ -17,6 +17,7 @@
 #define BUF_MAX (256u * 1024)
 #define RESERVED_FDS 16          /* stdio, the report, inputs, scanners */
 #define MAX_NAME 4096
+#define CREATE_AHEAD 64          /* files being created in the background at most */
 
 struct store {
 	struct store_config cfg;
@@ -26,6 +27,8 @@ struct store {
 	struct store_file *dirty_head, *dirty_tail; /* oldest buffer first */
 	uint64_t buffered;                          /* bytes allocated to buffers */
 	struct writer *writer;                      /* NULL: every write is synchronous */
+	struct store_file *creating[CREATE_AHEAD];  /* oldest first (start_create) */
+	int n_creating;
 	char errmsg[512];
 	/* Names given out without files (store_file_assign_name): hashes of
 	 * the names, open addressing, 0 = empty slot. */
@@ -255,6 +258,7 @@ int store_expand_name(const char *tmpl, const struct flow_ident *id,
 /* ---- descriptors ------------------------------------------------------- */
 
 static int set_error(struct store *s, const char *what, const char *path, int e);
+static void adopt_create(struct store *s, struct store_file *f);
 
 /* Wait for f's writes in the background; a failure among them fails f. 0 or
  * -errno. Called before anything else is done with f's file. */
@@ -285,6 +289,12 @@ static void fd_close(struct store *s, struct store_file *f)
 
 static int evict_one(struct store *s)
 {
+	if (!s->fd_head && s->n_creating) {
+		/* only files being created hold descriptors: finish the oldest */
+		adopt_create(s, s->creating[0]);
+		if (!s->fd_head)
+			return 0;       /* it failed, its descriptor is free again */
+	}
 	if (!s->fd_head)
 		return -1;
 	fd_close(s, s->fd_head);
@@ -314,10 +324,105 @@ static int side_taken(const struct store *s, const char *path)
 	return 0;
 }
 
+/* ---- creating files in the background -------------------------------------
+ *
+ * Creating a file is most of what a short flow costs (the directory lookup
+ * and insertion, a new inode: 40 % of a run of 40 000 small connections), and
+ * it need not hold up the packet loop. When a flow's first bytes arrive, its
+ * file is created by the writer threads under the name ensure_open would try
+ * first; ensure_open later takes the descriptor over. If that creation
+ * failed (the name is taken, say), ensure_open goes its usual way from the
+ * same name, so names and errors are those of creating the file then. */
+
+struct bg_create {
+	const struct store *s;
+	char *path;
+	int fd;                 /* the new file, or -1 */
+};
+
+static void bg_create_run(void *arg)
+{
+	struct bg_create *c = arg;
+	const struct store *s = c->s;
+	if (strchr(c->path + strlen(s->cfg.outdir) + 1, '/'))
+		mkdir_parents(c->path, 0);
+	int fd = open(c->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0 && side_taken(s, c->path)) {
+		close(fd);
+		unlink(c->path);
+		fd = -1;
+	}
+	c->fd = fd;
+}
+
+/* Start creating f's file (it has bytes to hold and no file yet). The
+ * descriptor counts against the cap from here on. */
+static void start_create(struct store *s, struct store_file *f)
+{
+	char name[MAX_NAME];
+	if (expand_name(s->cfg.template_str, &f->id, f->connection_count, s->cfg.counter_always,
+			name, sizeof name) < 0)
+		return;                 /* ensure_open will say why */
+	if (s->n_creating == CREATE_AHEAD)
+		adopt_create(s, s->creating[0]);
+	while (s->open_fds >= s->max_fds && evict_one(s) == 0)
+		;
+	if (s->open_fds >= s->max_fds)
+		return;
+	size_t need = strlen(s->cfg.outdir) + 1 + strlen(name) + 1;
+	struct bg_create *c = malloc(sizeof *c);
+	char *path = malloc(need);
+	if (!c || !path) {
+		free(c);
+		free(path);
+		return;
+	}
+	snprintf(path, need, "%s/%s", s->cfg.outdir, name);
+	c->s = s;
+	c->path = path;
+	c->fd = -1;
+	f->creating = c;
+	s->creating[s->n_creating++] = f;
+	s->open_fds++;
+	writer_call(s->writer, &f->wf, bg_create_run, c);
+}
+
+/* Wait for f's creation in the background and take its descriptor, or
+ * forget it when it failed. */
+static void adopt_create(struct store *s, struct store_file *f)
+{
+	struct bg_create *c = f->creating;
+	writer_wait(s->writer, &f->wf);
+	for (int i = 0; i < s->n_creating; i++) {
+		if (s->creating[i] == f) {
+			memmove(&s->creating[i], &s->creating[i + 1],
+				(size_t)(s->n_creating - i - 1) * sizeof s->creating[0]);
+			s->n_creating--;
+			break;
+		}
+	}
+	f->creating = NULL;
+	if (c->fd < 0) {
+		s->open_fds--;
+		free(c->path);
+		free(c);
+		return;
+	}
+	f->path = c->path;
+	f->name = c->path + strlen(s->cfg.outdir) + 1;
+	f->fd = c->fd;
+	free(c);
+	LIST_APPEND(s, f, fd_head, fd_tail, fd_prev, fd_next);
+	if (s->cfg.on_create)
+		s->cfg.on_create(s->cfg.on_create_arg, f);
+}
+
 /* Open (creating on first use) f's file; the name gets the first free
  * connection counter, so an earlier connection's file is never overwritten. */
 static int ensure_open(struct store *s, struct store_file *f)
 {
+	if (f->creating)
+		adopt_create(s, f);
 	if (f->fd >= 0) {
 		if (s->fd_tail != f) {
 			LIST_UNLINK(s, f, fd_head, fd_tail, fd_prev, fd_next);
@@ -537,6 +642,8 @@ int store_write(struct store *s, struct store_file *f, uint64_t off,
 		return 0;
 	if (f->failed)
 		return -EIO;
+	if (!f->path && f->fd < 0 && !f->creating && s->writer)
+		start_create(s, f);
 	if (f->buf_len == 0)
 		f->buf_off = off;
 	if (off != f->buf_off + f->buf_len) {
@@ -580,7 +687,8 @@ int store_read(struct store *s, struct store_file *f, uint64_t off, uint8_t *dst
 		memcpy(dst, f->buf + (off - f->buf_off), len);
 		return 0;
 	}
-	if (!f->path || flush(s, f) < 0 || settle(s, f) < 0 || ensure_open(s, f) < 0)
+	if ((!f->path && !f->creating) || flush(s, f) < 0 || settle(s, f) < 0 ||
+	    ensure_open(s, f) < 0)
 		return -1;
 	return pread(f->fd, dst, len, (off_t)off) == (ssize_t)len ? 0 : -1;
 }
@@ -650,6 +758,8 @@ int store_shift(struct store *s, struct store_file *f, uint64_t shift)
 
 int store_file_close(struct store *s, struct store_file *f)
 {
+	if (f->creating)
+		adopt_create(s, f);
 	int rc = settle(s, f);
 	if (rc == 0 && !s->cfg.no_files && !f->failed) {
 		if (f->buf_len)

@@ -1,7 +1,8 @@
 /* Flow files on disk: names from the template, a write buffer per flow so
  * bytes reach the disk in large blocks (never a system call per packet), a
  * cap on open descriptors with least-recently-used reuse, and a cap on the
- * bytes buffered across all flows.
+ * bytes buffered across all flows. With background writes, full buffers are
+ * written and new files created by the writer threads (writer.h).
  *
  * A struct store_file lives inside its flow; the store only links it into
  * its lists. store_file_close must be called before the flow is freed. */
@@ -12,6 +13,8 @@
 #include <stddef.h>
 #include "packet.h"
 #include "writer.h"
+
+struct bg_create;
 
 /* What a flow file's name is made of. */
 struct flow_ident {
@@ -40,6 +43,7 @@ struct store_file {
 	uint64_t disk_end;        /* end of the furthest byte written to the file */
 	uint8_t failed;           /* a write error happened; further writes are skipped */
 	struct writer_file wf;    /* writes of full buffers still in the background */
+	struct bg_create *creating; /* the file is being created in the background */
 	struct store_file *fd_prev, *fd_next;     /* open-descriptor LRU list */
 	struct store_file *dirty_prev, *dirty_next; /* files with buffered bytes */
 	uint8_t in_dirty;

@@ -13,6 +13,8 @@
 struct job {
 	struct job *next;
 	struct writer_file *wf;
+	void (*fn)(void *);       /* a call (writer_call) instead of a write */
+	void *arg;
 	int fd;
 	uint64_t off;
 	uint8_t *buf;
@@ -87,11 +89,15 @@ static void *writer_main(void *arg)
 			q->tail = NULL;
 		pthread_mutex_unlock(&w->lock);
 
-		int err = writer_pwrite_all(j->fd, j->buf, j->len, j->off);
+		int err = 0;
+		if (j->fn)
+			j->fn(j->arg);
+		else
+			err = writer_pwrite_all(j->fd, j->buf, j->len, j->off);
 
 		pthread_mutex_lock(&w->lock);
 		/* A few spares: enough to keep big flows going, little memory. */
-		if (j->cap == w->buf_size && w->n_spares < WRITER_SPARES) {
+		if (j->buf && j->cap == w->buf_size && w->n_spares < WRITER_SPARES) {
 			struct spare *sp = (struct spare *)(void *)j->buf;
 			sp->next = w->spares;
 			w->spares = sp;
@@ -157,6 +163,31 @@ uint8_t *writer_buffer(struct writer *w)
 	return sp ? (uint8_t *)(void *)sp : malloc(w->buf_size);
 }
 
+/* A file's queue: from its writer_file's address, fixed for its life. */
+static struct queue *queue_of(struct writer *w, const struct writer_file *wf)
+{
+	return &w->q[((uintptr_t)wf / 64) % WRITER_THREADS];
+}
+
+/* Queue j on its file's thread, waiting while too many bytes are in flight. */
+static void enqueue(struct writer *w, struct job *j)
+{
+	struct queue *q = queue_of(w, j->wf);
+	j->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	while (w->in_flight && w->in_flight + j->len > w->max_in_flight)
+		pthread_cond_wait(&w->done, &w->lock);
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+	w->in_flight += j->len;
+	j->wf->pending++;
+	pthread_cond_signal(&q->work);
+	pthread_mutex_unlock(&w->lock);
+}
+
 void writer_submit(struct writer *w, struct writer_file *wf, int fd, uint64_t off,
 		   uint8_t *buf, size_t len, size_t cap)
 {
@@ -172,27 +203,31 @@ void writer_submit(struct writer *w, struct writer_file *wf, int fd, uint64_t of
 		pthread_mutex_unlock(&w->lock);
 		return;
 	}
-	j->next = NULL;
 	j->wf = wf;
+	j->fn = NULL;
+	j->arg = NULL;
 	j->fd = fd;
 	j->off = off;
 	j->buf = buf;
 	j->len = len;
 	j->cap = cap;
-	/* a file's queue: from its writer_file's address, fixed for its life */
-	struct queue *q = &w->q[((uintptr_t)wf / 64) % WRITER_THREADS];
-	pthread_mutex_lock(&w->lock);
-	while (w->in_flight && w->in_flight + len > w->max_in_flight)
-		pthread_cond_wait(&w->done, &w->lock);
-	if (q->tail)
-		q->tail->next = j;
-	else
-		q->head = j;
-	q->tail = j;
-	w->in_flight += len;
-	wf->pending++;
-	pthread_cond_signal(&q->work);
-	pthread_mutex_unlock(&w->lock);
+	enqueue(w, j);
+}
+
+void writer_call(struct writer *w, struct writer_file *wf, void (*fn)(void *), void *arg)
+{
+	struct job *j = calloc(1, sizeof *j);
+
+	if (!j) {
+		/* No memory for the job: do it here, after wf's writes. */
+		writer_wait(w, wf);
+		fn(arg);
+		return;
+	}
+	j->wf = wf;
+	j->fn = fn;
+	j->arg = arg;
+	enqueue(w, j);
 }
 
 int writer_wait(struct writer *w, struct writer_file *wf)

@@ -7,10 +7,11 @@
  * copies of different files proceed in parallel and overlap with the packet
  * loop instead of adding up.
  *
- * Only whole-buffer writes go through here. Everything else the store does
- * with a file (creating it, short writes, reading back, truncating, setting
- * times, closing) first waits for that file's writes with writer_wait, so
- * the order of operations on every file is the program order. Writes of one
+ * Whole-buffer writes and the creation of new files go through here.
+ * Everything else the store does with a file (short writes, reading back,
+ * truncating, setting times, closing) first waits for that file's jobs with
+ * writer_wait, so the order of operations on every file is the program
+ * order. Writes of one
  * file are done in submission order (always the same thread, a FIFO queue). */
 #ifndef TCPFLOW_WRITER_H
 #define TCPFLOW_WRITER_H
@@ -43,6 +44,11 @@ uint8_t *writer_buffer(struct writer *w);
  * written. fd must stay open until writer_wait(wf) returns. */
 void writer_submit(struct writer *w, struct writer_file *wf, int fd, uint64_t off,
 		   uint8_t *buf, size_t len, size_t cap);
+
+/* Run fn(arg) on wf's thread, after wf's earlier jobs: work on a file that
+ * need not hold up the caller, such as creating it. writer_wait(wf) waits
+ * for it like for a write; fn reports its outcome through arg. */
+void writer_call(struct writer *w, struct writer_file *wf, void (*fn)(void *), void *arg);
 
 /* Wait until every write submitted for wf is done. Returns the errno of the
  * first write of wf that failed since the last call (0 if none). */

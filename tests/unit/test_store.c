@@ -1,8 +1,8 @@
 /* Unit tests for core/store.c: name templates and path safety, buffered and
  * direct writes, holes, shifts, the descriptor cap, the buffer cap, file
  * times, name collisions and -FX. The file tests run twice: with every write
- * in the calling thread, and with full buffers written by the background
- * writer (core/writer.c). Everything is written under one temporary
+ * in the calling thread, and with full buffers written and new files created
+ * by the background writer (core/writer.c). Everything is written under one temporary
  * directory, removed at the end. */
 #include "store.h"
 #include "stats.h"
@@ -453,6 +453,124 @@ START_TEST(background_write_error)
 	check_file(f.path, want, LIMIT);
 	store_file_release(&f);
 	free(want);
+	store_free(ts.s);
+}
+END_TEST
+
+static unsigned created_calls;
+static char created_last[512];
+
+static void count_created(void *arg, const struct store_file *f)
+{
+	(void)arg;
+	created_calls++;
+	snprintf(created_last, sizeof created_last, "%s", f->path);
+}
+
+/* With the writer threads, a flow's file is created when its first bytes
+ * arrive, before anything is flushed; the store takes it over at the first
+ * operation that needs it, and on_create is called then, once. */
+START_TEST(background_create_ahead)
+{
+	struct tstore ts;
+	new_dir(ts.dir, sizeof ts.dir);
+	struct store_config cfg = {
+		.outdir = ts.dir, .background_writes = 1,
+		.on_create = count_created,
+	};
+	char err[256];
+	ts.s = store_new(&cfg, err, sizeof err);
+	ck_assert_msg(ts.s != NULL, "store_new: %s", err);
+	created_calls = 0;
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"early", 5), 0);
+	char want[400];
+	path_in(want, sizeof want, &ts, V4NAME);
+	struct stat st;
+	int tries = 0;
+	while (stat(want, &st) < 0 && tries++ < 2000)
+		usleep(1000);
+	ck_assert_int_eq(stat(want, &st), 0);         /* created, nothing written yet */
+	ck_assert_int_eq(st.st_size, 0);
+	ck_assert_ptr_null(f.path);
+	ck_assert_uint_eq(created_calls, 0);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	ck_assert_str_eq(f.path, want);
+	ck_assert_uint_eq(created_calls, 1);
+	ck_assert_str_eq(created_last, want);
+	check_file(want, (const uint8_t *)"early", 5);
+	store_file_release(&f);
+	store_free(ts.s);
+}
+END_TEST
+
+/* More flows at once than files are created ahead, under a small descriptor
+ * cap and a buffer cap that makes buffers go to disk early: every file gets
+ * its name and bytes, the cap holds throughout. */
+START_TEST(background_create_many)
+{
+	enum { NF = 150, CAP = 8 };
+	struct tstore ts;
+	open_store(&ts, "f%S", CAP, 64 * 1024, 0);
+	struct store_file *fs = calloc(NF, sizeof *fs);
+	ck_assert_ptr_nonnull(fs);
+	int base_fds = count_open_fds();
+	uint64_t errs0 = tf_stats.write_errors;
+	uint8_t piece[100];
+	for (unsigned i = 0; i < NF; i++) {
+		store_file_init(&fs[i]);
+		ident_v4(&fs[i].id);
+		fs[i].id.session_id = i;
+		fill_pat(piece, i, 0, sizeof piece);
+		ck_assert_int_eq(store_write(ts.s, &fs[i], 0, piece, sizeof piece), 0);
+		ck_assert_int_le(count_open_fds(), base_fds + CAP);
+	}
+	for (unsigned i = NF; i-- > 0;) {
+		fill_pat(piece, i, 100, sizeof piece);
+		ck_assert_int_eq(store_write(ts.s, &fs[i], 100, piece, sizeof piece), 0);
+		ck_assert_int_eq(store_file_close(ts.s, &fs[i]), 0);
+		ck_assert_int_le(count_open_fds(), base_fds + CAP);
+		char name[32];
+		snprintf(name, sizeof name, "f%u", i);
+		ck_assert_str_eq(fs[i].name, name);
+		uint8_t want[200];
+		fill_pat(want, i, 0, sizeof want);
+		check_file(fs[i].path, want, sizeof want);
+		store_file_release(&fs[i]);
+	}
+	ck_assert_int_eq(count_open_fds(), base_fds);
+	ck_assert_int_eq(count_entries(ts.dir), NF);
+	ck_assert_uint_eq(tf_stats.write_errors, errs0);
+	free(fs);
+	store_free(ts.s);
+}
+END_TEST
+
+/* A creation that fails in the background fails the flow as it would have
+ * in the packet loop: the same message, one write error. */
+START_TEST(background_create_error)
+{
+	struct tstore ts;
+	open_store(&ts, "d/%S", 0, 0, 0);
+	char block[400];
+	path_in(block, sizeof block, &ts, "d");
+	FILE *fp = fopen(block, "w");                /* a file where a directory goes */
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	uint64_t errs0 = tf_stats.write_errors;
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"lost", 4), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &f), -ENOTDIR);
+	ck_assert_uint_eq(tf_stats.write_errors, errs0 + 1);
+	ck_assert_ptr_nonnull(strstr(store_last_error(ts.s), "cannot create"));
+	ck_assert_ptr_nonnull(strstr(store_last_error(ts.s), "/d/"));
+	ck_assert_ptr_nonnull(strstr(store_last_error(ts.s), "Not a directory"));
+	ck_assert_int_eq(count_entries(ts.dir), 1);
+	store_file_release(&f);
 	store_free(ts.s);
 }
 END_TEST
@@ -1008,6 +1126,9 @@ static Suite *store_suite(void)
 	tcase_add_checked_fixture(bg, bg_on, NULL);
 	add_file_tests(bg);
 	tcase_add_test(bg, background_write_error);
+	tcase_add_test(bg, background_create_ahead);
+	tcase_add_test(bg, background_create_many);
+	tcase_add_test(bg, background_create_error);
 	suite_add_tcase(s, bg);
 	return s;
 }
