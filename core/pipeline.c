@@ -405,6 +405,7 @@ int pipeline_run(const struct tf_config *cfg, int argc, char **argv)
 		.max_fds = cfg->max_fds,
 		.max_buffered = cfg->max_buffered,
 		.background_writes = cfg->background_writes,
+		.create_ahead = r.host == NULL,
 		.counter_always = cfg->counter_always,
 		.side_suffixes = cfg->findx || cfg->flow_pcap ? side_suffixes : NULL,
 		.on_create = on_file_created,

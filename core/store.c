@@ -642,7 +642,7 @@ int store_write(struct store *s, struct store_file *f, uint64_t off,
 		return 0;
 	if (f->failed)
 		return -EIO;
-	if (!f->path && f->fd < 0 && !f->creating && s->writer)
+	if (!f->path && f->fd < 0 && !f->creating && s->writer && s->cfg.create_ahead)
 		start_create(s, f);
 	if (f->buf_len == 0)
 		f->buf_off = off;

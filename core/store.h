@@ -2,7 +2,8 @@
  * bytes reach the disk in large blocks (never a system call per packet), a
  * cap on open descriptors with least-recently-used reuse, and a cap on the
  * bytes buffered across all flows. With background writes, full buffers are
- * written and new files created by the writer threads (writer.h).
+ * written (and new files created, with create_ahead) by the writer threads
+ * (writer.h).
  *
  * A struct store_file lives inside its flow; the store only links it into
  * its lists. store_file_close must be called before the flow is freed. */
@@ -56,6 +57,11 @@ struct store_config {
 	int max_fds;              /* descriptor cap; 0 = from RLIMIT_NOFILE */
 	uint64_t max_buffered;    /* bytes buffered across all flows before flushing */
 	int background_writes;    /* full buffers are written by the writer threads */
+	/* With background_writes: a flow's file is created by the writer
+	 * threads when its first bytes arrive (most of a short flow's cost).
+	 * Pointless when the name is wanted at once anyway (scanners name
+	 * derived files after it as soon as they see the first bytes). */
+	int create_ahead;
 	int counter_always;       /* -Fc: %C%c give "c0000" for the first connection too */
 	/* Suffixes of side files (".findx", ".pcap"), NULL-terminated, or NULL:
 	 * a name is taken only when NAME and every NAME+suffix are free, so a

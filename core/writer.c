@@ -230,11 +230,46 @@ void writer_call(struct writer *w, struct writer_file *wf, void (*fn)(void *), v
 	enqueue(w, j);
 }
 
+/* wf's only job when it is a call still in its queue, taken out of it;
+ * else NULL. Under the lock. */
+static struct job *take_call(struct writer *w, struct writer_file *wf)
+{
+	struct queue *q = queue_of(w, wf);
+	struct job *prev = NULL;
+
+	if (wf->pending != 1)
+		return NULL;
+	for (struct job *j = q->head; j; prev = j, j = j->next) {
+		if (j->wf != wf)
+			continue;
+		if (!j->fn)
+			return NULL;
+		if (prev)
+			prev->next = j->next;
+		else
+			q->head = j->next;
+		if (q->tail == j)
+			q->tail = prev;
+		wf->pending--;
+		return j;
+	}
+	return NULL;            /* being run */
+}
+
 int writer_wait(struct writer *w, struct writer_file *wf)
 {
 	int err;
 
 	pthread_mutex_lock(&w->lock);
+	/* A call no thread has started yet is made here: waiting for a thread
+	 * to wake up and make it would only add the hand-over to its cost. */
+	struct job *j = take_call(w, wf);
+	if (j) {
+		pthread_mutex_unlock(&w->lock);
+		j->fn(j->arg);
+		free(j);
+		pthread_mutex_lock(&w->lock);
+	}
 	while (wf->pending)
 		pthread_cond_wait(&w->done, &w->lock);
 	err = wf->err;

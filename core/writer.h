@@ -50,8 +50,10 @@ void writer_submit(struct writer *w, struct writer_file *wf, int fd, uint64_t of
  * for it like for a write; fn reports its outcome through arg. */
 void writer_call(struct writer *w, struct writer_file *wf, void (*fn)(void *), void *arg);
 
-/* Wait until every write submitted for wf is done. Returns the errno of the
- * first write of wf that failed since the last call (0 if none). */
+/* Wait until every job submitted for wf is done; a call (wf's only job)
+ * that no thread has started yet is made by the caller instead. Returns
+ * the errno of the first write of wf that failed since the last call (0 if
+ * none). */
 int writer_wait(struct writer *w, struct writer_file *wf);
 
 /* pwrite all len bytes at off, through short writes and EINTR: 0, or the

@@ -314,6 +314,7 @@ static void open_store(struct tstore *ts, const char *tmpl, int max_fds, uint64_
 		.max_fds = max_fds,
 		.max_buffered = max_buffered,
 		.background_writes = bg_writes,
+		.create_ahead = bg_writes,
 	};
 	char err[256];
 	ts->s = store_new(&cfg, err, sizeof err);
@@ -475,7 +476,7 @@ START_TEST(background_create_ahead)
 	struct tstore ts;
 	new_dir(ts.dir, sizeof ts.dir);
 	struct store_config cfg = {
-		.outdir = ts.dir, .background_writes = 1,
+		.outdir = ts.dir, .background_writes = 1, .create_ahead = 1,
 		.on_create = count_created,
 	};
 	char err[256];
@@ -501,6 +502,23 @@ START_TEST(background_create_ahead)
 	ck_assert_uint_eq(created_calls, 1);
 	ck_assert_str_eq(created_last, want);
 	check_file(want, (const uint8_t *)"early", 5);
+	store_file_release(&f);
+	store_free(ts.s);
+
+	/* without create_ahead the file appears at the first flush, here the close */
+	new_dir(ts.dir, sizeof ts.dir);
+	cfg.outdir = ts.dir;
+	cfg.create_ahead = 0;
+	ts.s = store_new(&cfg, err, sizeof err);
+	ck_assert_msg(ts.s != NULL, "store_new: %s", err);
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"late", 4), 0);
+	usleep(100000);
+	ck_assert_int_eq(count_entries(ts.dir), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	ck_assert_int_eq(count_entries(ts.dir), 1);
+	check_file(f.path, (const uint8_t *)"late", 4);
 	store_file_release(&f);
 	store_free(ts.s);
 }

@@ -1,0 +1,161 @@
+/* Unit tests for core/writer.c: a file's jobs (writes and calls) run in the
+ * order they were submitted, a write error surfaces at writer_wait, and a
+ * call that no thread has started is made by the waiting caller. */
+#include "writer.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A call that records which thread made it and in what order. */
+struct mark {
+	pthread_t by;
+	int seq;
+};
+
+static pthread_mutex_t seq_lock = PTHREAD_MUTEX_INITIALIZER;
+static int seq_next;
+
+static void record(void *arg)
+{
+	struct mark *m = arg;
+	pthread_mutex_lock(&seq_lock);
+	m->by = pthread_self();
+	m->seq = ++seq_next;
+	pthread_mutex_unlock(&seq_lock);
+}
+
+/* A call that holds its thread until the test lets it go. */
+struct gate {
+	int fds[2];
+	int entered;
+};
+
+static void hold(void *arg)
+{
+	struct gate *g = arg;
+	char c;
+	pthread_mutex_lock(&seq_lock);
+	g->entered = 1;
+	pthread_mutex_unlock(&seq_lock);
+	if (read(g->fds[0], &c, 1) != 1)
+		abort();
+}
+
+static int gate_entered(struct gate *g)
+{
+	pthread_mutex_lock(&seq_lock);
+	int e = g->entered;
+	pthread_mutex_unlock(&seq_lock);
+	return e;
+}
+
+static uint8_t *copy_of(const char *s)
+{
+	size_t n = strlen(s);
+	uint8_t *b = malloc(n);
+	ck_assert_ptr_nonnull(b);
+	memcpy(b, s, n);
+	return b;
+}
+
+START_TEST(jobs_of_a_file_in_order)
+{
+	struct writer *w = writer_new(1 << 20, 4096);
+	ck_assert_ptr_nonnull(w);
+	FILE *tmp = tmpfile();
+	ck_assert_ptr_nonnull(tmp);
+	int fd = fileno(tmp);
+	struct writer_file wf = { 0 };
+	struct mark m1 = { 0 }, m2 = { 0 };
+	seq_next = 0;
+	writer_call(w, &wf, record, &m1);
+	writer_submit(w, &wf, fd, 0, copy_of("hello "), 6, 6);
+	writer_submit(w, &wf, fd, 6, copy_of("world"), 5, 5);
+	writer_call(w, &wf, record, &m2);
+	ck_assert_int_eq(writer_wait(w, &wf), 0);
+	ck_assert_uint_eq(wf.pending, 0);
+	ck_assert_int_eq(m1.seq, 1);
+	ck_assert_int_eq(m2.seq, 2);
+	char got[16] = { 0 };
+	ck_assert_int_eq(pread(fd, got, sizeof got, 0), 11);
+	ck_assert_str_eq(got, "hello world");
+	writer_free(w);
+	fclose(tmp);
+}
+END_TEST
+
+START_TEST(write_error_at_wait)
+{
+	struct writer *w = writer_new(1 << 20, 4096);
+	ck_assert_ptr_nonnull(w);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	struct writer_file wf = { 0 };
+	writer_submit(w, &wf, p[1], 0, copy_of("x"), 1, 1);   /* pwrite on a pipe */
+	ck_assert_int_eq(writer_wait(w, &wf), ESPIPE);
+	ck_assert_int_eq(writer_wait(w, &wf), 0);              /* reported once */
+	writer_free(w);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+/* Two files on the same thread: while the first one's call holds the
+ * thread, waiting for the second one's call makes it in the waiting thread,
+ * at once. */
+START_TEST(unstarted_call_made_by_waiter)
+{
+	struct writer *w = writer_new(1 << 20, 4096);
+	ck_assert_ptr_nonnull(w);
+	/* writer_files on one queue: the queue is chosen by address / 64 */
+	struct writer_file *files = calloc(8, 64);
+	ck_assert_ptr_nonnull(files);
+	struct writer_file *busy = (struct writer_file *)((char *)files + 0);
+	struct writer_file *idle = NULL;
+	for (int k = 1; k < 8 && !idle; k++) {
+		struct writer_file *c = (struct writer_file *)((char *)files + 64 * k);
+		if (((uintptr_t)c / 64) % 2 == ((uintptr_t)busy / 64) % 2)
+			idle = c;
+	}
+	ck_assert_ptr_nonnull(idle);
+	struct gate g = { .entered = 0 };
+	ck_assert_int_eq(pipe(g.fds), 0);
+	writer_call(w, busy, hold, &g);
+	for (int t = 0; t < 5000 && !gate_entered(&g); t++)
+		usleep(1000);
+	ck_assert(gate_entered(&g));
+	struct mark m = { 0 };
+	writer_call(w, idle, record, &m);
+	ck_assert_int_eq(writer_wait(w, idle), 0);     /* would block behind hold() */
+	ck_assert(pthread_equal(m.by, pthread_self()));
+	ck_assert_uint_eq(idle->pending, 0);
+	ck_assert_uint_eq(busy->pending, 1);
+	ck_assert_int_eq(write(g.fds[1], "g", 1), 1);
+	ck_assert_int_eq(writer_wait(w, busy), 0);
+	writer_free(w);
+	close(g.fds[0]);
+	close(g.fds[1]);
+	free(files);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("writer");
+	TCase *tc = tcase_create("jobs");
+	tcase_add_test(tc, jobs_of_a_file_in_order);
+	tcase_add_test(tc, write_error_at_wait);
+	tcase_add_test(tc, unstarted_call_made_by_waiter);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
