@@ -324,6 +324,40 @@ static int side_taken(const struct store *s, const char *path)
 	return 0;
 }
 
+/* outdir/name, malloc'd; NULL when out of memory. */
+static char *outdir_path(const struct store *s, const char *name)
+{
+	size_t need = strlen(s->cfg.outdir) + 1 + strlen(name) + 1;
+	char *path = malloc(need);
+	if (path)
+		snprintf(path, need, "%s/%s", s->cfg.outdir, name);
+	return path;
+}
+
+/* f's file is at path (malloc'd, outdir_path), which f keeps. */
+static void take_path(const struct store *s, struct store_file *f, char *path)
+{
+	f->path = path;
+	f->name = path + strlen(s->cfg.outdir) + 1;
+}
+
+/* Create path as a new file, with the template's directories. When an
+ * earlier connection's side file has the name, the name counts as taken.
+ * The descriptor, or -1 with errno (EEXIST: the name is taken). */
+static int create_new(const struct store *s, const char *path)
+{
+	if (strchr(path + strlen(s->cfg.outdir) + 1, '/'))
+		mkdir_parents(path, 0);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0 && side_taken(s, path)) {
+		close(fd);
+		unlink(path);
+		errno = EEXIST;
+		return -1;
+	}
+	return fd;
+}
+
 /* ---- creating files in the background -------------------------------------
  *
  * Creating a file is most of what a short flow costs (the directory lookup
@@ -343,16 +377,7 @@ struct bg_create {
 static void bg_create_run(void *arg)
 {
 	struct bg_create *c = arg;
-	const struct store *s = c->s;
-	if (strchr(c->path + strlen(s->cfg.outdir) + 1, '/'))
-		mkdir_parents(c->path, 0);
-	int fd = open(c->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd >= 0 && side_taken(s, c->path)) {
-		close(fd);
-		unlink(c->path);
-		fd = -1;
-	}
-	c->fd = fd;
+	c->fd = create_new(c->s, c->path);
 }
 
 /* Start creating f's file (it has bytes to hold and no file yet). The
@@ -369,15 +394,13 @@ static void start_create(struct store *s, struct store_file *f)
 		;
 	if (s->open_fds >= s->max_fds)
 		return;
-	size_t need = strlen(s->cfg.outdir) + 1 + strlen(name) + 1;
 	struct bg_create *c = malloc(sizeof *c);
-	char *path = malloc(need);
+	char *path = outdir_path(s, name);
 	if (!c || !path) {
 		free(c);
 		free(path);
 		return;
 	}
-	snprintf(path, need, "%s/%s", s->cfg.outdir, name);
 	c->s = s;
 	c->path = path;
 	c->fd = -1;
@@ -408,8 +431,7 @@ static void adopt_create(struct store *s, struct store_file *f)
 		free(c);
 		return;
 	}
-	f->path = c->path;
-	f->name = c->path + strlen(s->cfg.outdir) + 1;
+	take_path(s, f, c->path);
 	f->fd = c->fd;
 	free(c);
 	LIST_APPEND(s, f, fd_head, fd_tail, fd_prev, fd_next);
@@ -441,35 +463,22 @@ static int ensure_open(struct store *s, struct store_file *f)
 			return set_error(s, "cannot open", f->path, errno);
 	} else {
 		char name[MAX_NAME];
-		size_t olen = strlen(s->cfg.outdir);
 		for (uint32_t cc = f->connection_count;; cc++) {
 			int rc = expand_name(s->cfg.template_str, &f->id, cc, s->cfg.counter_always,
 					     name, sizeof name);
 			if (rc < 0)
 				return set_error(s, "cannot name flow file", s->cfg.template_str, -rc);
-			size_t need = olen + 1 + strlen(name) + 1;
-			char *path = malloc(need);
+			char *path = outdir_path(s, name);
 			if (!path)
 				return -ENOMEM;
-			snprintf(path, need, "%s/%s", s->cfg.outdir, name);
-			if (strchr(name, '/'))
-				mkdir_parents(path, 0);
-			fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			fd = create_new(s, path);
 			if (fd < 0 && errno == EMFILE && evict_one(s) == 0) {
 				free(path);
 				cc--;
 				continue;
 			}
-			if (fd >= 0 && side_taken(s, path)) {
-				/* An earlier connection's side file has this name. */
-				close(fd);
-				unlink(path);
-				fd = -1;
-				errno = EEXIST;
-			}
 			if (fd >= 0) {
-				f->path = path;
-				f->name = path + olen + 1;
+				take_path(s, f, path);
 				f->connection_count = cc;
 				if (s->cfg.on_create)
 					s->cfg.on_create(s->cfg.on_create_arg, f);
@@ -636,13 +645,16 @@ int store_write(struct store *s, struct store_file *f, uint64_t off,
 {
 	if (!len)
 		return 0;
+	int first = f->size == 0;
 	if (off + len > f->size)
 		f->size = off + len;
 	if (s->cfg.no_files)
 		return 0;
 	if (f->failed)
 		return -EIO;
-	if (!f->path && f->fd < 0 && !f->creating && s->writer && s->cfg.create_ahead)
+	/* at the first bytes only: a creation that could not start (no name, no
+	 * memory) is not tried again for every packet */
+	if (first && !f->path && s->writer && s->cfg.create_ahead)
 		start_create(s, f);
 	if (f->buf_len == 0)
 		f->buf_off = off;
@@ -817,7 +829,6 @@ int store_side_create(struct store *s, struct store_file *flow, struct store_fil
 		return rc;
 	if (!flow->path)
 		return -EIO;
-	size_t olen = strlen(s->cfg.outdir);
 	size_t need = strlen(flow->path) + strlen(suffix) + 1;
 	char *path = malloc(need);
 	if (!path)
@@ -838,8 +849,7 @@ int store_side_create(struct store *s, struct store_file *flow, struct store_fil
 		tf_stats.write_errors++;
 		return rc;
 	}
-	side->path = path;
-	side->name = path + olen + 1;
+	take_path(s, side, path);
 	side->fd = fd;
 	s->open_fds++;
 	LIST_APPEND(s, side, fd_head, fd_tail, fd_prev, fd_next);
@@ -902,7 +912,6 @@ const char *store_file_assign_name(struct store *s, struct store_file *f)
 	if (!s->cfg.no_files)
 		return store_file_create(s, f) == 0 ? f->name : NULL;
 	char name[MAX_NAME];
-	size_t olen = strlen(s->cfg.outdir);
 	for (uint32_t cc = f->connection_count; cc < UINT32_MAX; cc++) {
 		if (expand_name(s->cfg.template_str, &f->id, cc, s->cfg.counter_always,
 				name, sizeof name) < 0)
@@ -912,13 +921,10 @@ const char *store_file_assign_name(struct store *s, struct store_file *f)
 			return NULL;
 		if (taken)
 			continue;
-		size_t need = olen + 1 + strlen(name) + 1;
-		char *path = malloc(need);
+		char *path = outdir_path(s, name);
 		if (!path)
 			return NULL;
-		snprintf(path, need, "%s/%s", s->cfg.outdir, name);
-		f->path = path;
-		f->name = path + olen + 1;
+		take_path(s, f, path);
 		f->connection_count = cc;
 		return f->name;
 	}

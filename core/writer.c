@@ -97,7 +97,7 @@ static void *writer_main(void *arg)
 
 		pthread_mutex_lock(&w->lock);
 		/* A few spares: enough to keep big flows going, little memory. */
-		if (j->buf && j->cap == w->buf_size && w->n_spares < WRITER_SPARES) {
+		if (j->cap == w->buf_size && w->n_spares < WRITER_SPARES) {
 			struct spare *sp = (struct spare *)(void *)j->buf;
 			sp->next = w->spares;
 			w->spares = sp;
@@ -191,7 +191,7 @@ static void enqueue(struct writer *w, struct job *j)
 void writer_submit(struct writer *w, struct writer_file *wf, int fd, uint64_t off,
 		   uint8_t *buf, size_t len, size_t cap)
 {
-	struct job *j = malloc(sizeof *j);
+	struct job *j = calloc(1, sizeof *j);
 
 	if (!j) {
 		/* No memory for the job: write it here and now. */
@@ -204,8 +204,6 @@ void writer_submit(struct writer *w, struct writer_file *wf, int fd, uint64_t of
 		return;
 	}
 	j->wf = wf;
-	j->fn = NULL;
-	j->arg = NULL;
 	j->fd = fd;
 	j->off = off;
 	j->buf = buf;

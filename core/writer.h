@@ -11,8 +11,8 @@
  * Everything else the store does with a file (short writes, reading back,
  * truncating, setting times, closing) first waits for that file's jobs with
  * writer_wait, so the order of operations on every file is the program
- * order. Writes of one
- * file are done in submission order (always the same thread, a FIFO queue). */
+ * order. A file's jobs are done in submission order (always the same
+ * thread, a FIFO queue). */
 #ifndef TCPFLOW_WRITER_H
 #define TCPFLOW_WRITER_H
 
