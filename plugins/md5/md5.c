@@ -11,6 +11,11 @@
  * With -FX there is no file; such a flow then gets no digest (and a note
  * with -v) rather than a wrong one.
  *
+ * A flow's bytes past its first MD5_BACKGROUND_AFTER go to a background
+ * thread (hasher.c), which digests them while the packet loop goes on; the
+ * flow's close waits for them. Small flows are hashed inline: handing a few
+ * KB over costs more than hashing them.
+ *
  * Parameters: md5_also=sha256[,sha1,...] adds digests (libcrypto names).
  * Built like any third-party scanner: only <tcpflow/scanner.h>. */
 #define _POSIX_C_SOURCE 200809L
@@ -25,8 +30,13 @@
 
 #include <tcpflow/scanner.h>
 
+#include "hasher.h"
+
 #define MD5_MAX_DIGESTS 8
 #define MD5_CHUNK 65536
+#define MD5_BACKGROUND_AFTER (128u * 1024u)
+/* at most 32 chunks of MD5_CHUNK (2 MiB) wait for the hasher */
+#define MD5_QUEUED 32u
 
 static const struct tf_host *host;
 
@@ -35,12 +45,17 @@ struct md5_state {
 	const EVP_MD *md[MD5_MAX_DIGESTS];
 	char label[MD5_MAX_DIGESTS][32];   /* type='...' */
 	uint8_t *buf;                      /* for reading files */
+	struct hasher *hasher;             /* started at the first big flow */
+	int no_hasher;                     /* it could not be started */
 };
 
 struct md5_flow {
 	uint64_t hashed;                   /* stream bytes fed so far */
 	int broken;                        /* events out of order or a digest error */
 	EVP_MD_CTX *c[MD5_MAX_DIGESTS];
+	const struct md5_state *st;
+	struct hasher_stream bg;           /* bytes handed to the hasher */
+	uint64_t bg_bytes;
 };
 
 static const uint8_t md5_zeros[MD5_CHUNK];
@@ -121,6 +136,7 @@ static void md5_shutdown(struct tf_ctx *ctx, void *state)
 	struct md5_state *st = state;
 	(void)ctx;
 	if (st) {
+		hasher_free(st->hasher);
 		free(st->buf);
 		free(st);
 	}
@@ -161,12 +177,47 @@ static int digests_begin(struct md5_state *st, EVP_MD_CTX **c)
 	return 0;
 }
 
-static int digests_update(struct md5_state *st, EVP_MD_CTX **c, const void *p, size_t len)
+static int digests_update(const struct md5_state *st, EVP_MD_CTX **c, const void *p, size_t len)
 {
 	for (size_t i = 0; i < st->n; i++)
 		if (!EVP_DigestUpdate(c[i], p, len))
 			return -1;
 	return 0;
+}
+
+/* The hasher's function: on its thread, for one chunk of a flow. */
+static int bg_update(void *arg, const uint8_t *p, size_t len)
+{
+	struct md5_flow *f = arg;
+	return digests_update(f->st, f->c, p, len);
+}
+
+/* Wait until the hasher has digested all f handed it: f->c is then the
+ * packet loop's again. */
+static void bg_settle(struct md5_state *st, struct md5_flow *f)
+{
+	if (f->bg.added && hasher_wait(st->hasher, &f->bg) < 0)
+		f->broken = 1;
+}
+
+/* Digest len bytes of f: on the hasher's thread once f is big (it keeps the
+ * order of f's bytes), else here. 0 or -1. */
+static int flow_update(struct md5_state *st, struct md5_flow *f, const uint8_t *p, size_t len)
+{
+	size_t taken = 0;
+	if (f->hashed + len <= MD5_BACKGROUND_AFTER)
+		return digests_update(st, f->c, p, len);
+	if (!st->hasher && !st->no_hasher) {
+		st->hasher = hasher_new(bg_update, MD5_CHUNK, MD5_QUEUED);
+		st->no_hasher = !st->hasher;
+	}
+	if (st->hasher) {
+		taken = hasher_add(st->hasher, &f->bg, p, len);
+		f->bg_bytes += taken;
+		if (taken < len && f->bg.failed)
+			return -1;
+	}
+	return taken < len ? digests_update(st, f->c, p + taken, len - taken) : 0;
 }
 
 static void digests_free(struct md5_state *st, EVP_MD_CTX **c)
@@ -222,6 +273,8 @@ static void md5_flow_open(struct tf_ctx *ctx, void *state, const struct tf_flow 
 	}
 	if (digests_begin(st, f->c) < 0)
 		f->broken = 1;
+	f->st = st;
+	f->bg.arg = f;
 	*flow_state = f;
 }
 
@@ -238,8 +291,14 @@ static void md5_data(struct tf_ctx *ctx, void *state, const struct tf_flow *flow
 		f->broken = 1;   /* cannot happen with the host's events; the file decides */
 		return;
 	}
-	if ((offset > f->hashed && feed_zeros(st, f->c, offset - f->hashed) < 0) ||
-	    digests_update(st, f->c, data, len) < 0) {
+	if (offset > f->hashed) {
+		bg_settle(st, f);   /* the zeros go in here, after what the hasher holds */
+		if (f->broken || feed_zeros(st, f->c, offset - f->hashed) < 0) {
+			f->broken = 1;
+			return;
+		}
+	}
+	if (flow_update(st, f, data, len) < 0) {
 		f->broken = 1;
 		return;
 	}
@@ -255,7 +314,9 @@ static void md5_gap(struct tf_ctx *ctx, void *state, const struct tf_flow *flow,
 	(void)flow;
 	if (!f || f->broken)
 		return;
-	if (offset < f->hashed || feed_zeros(st, f->c, offset + len - f->hashed) < 0) {
+	bg_settle(st, f);
+	if (f->broken || offset < f->hashed ||
+	    feed_zeros(st, f->c, offset + len - f->hashed) < 0) {
 		f->broken = 1;
 		return;
 	}
@@ -269,6 +330,10 @@ static void md5_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flow
 	struct md5_flow *f = *flow_state;
 	if (!f)
 		return;
+	bg_settle(st, f);
+	if (f->bg_bytes)
+		tf_logf(host, ctx, TF_LOG_DEBUG, "flow %llu: %llu bytes hashed in the background",
+			(unsigned long long)flow->id, (unsigned long long)f->bg_bytes);
 	int streamed_ok = !f->broken && !(flow->flags & TF_FLOW_REWRITTEN) &&
 			  f->hashed == flow->file_size;
 	if (streamed_ok) {

@@ -18,6 +18,10 @@ Deterministic: the same arguments give the same bytes. Ethernet + IPv4 + TCP
         an upload: the client sends data, the server only acknowledges.
     mkcap.py big OUT.pcap MEGABYTES
         one long download of at least MEGABYTES * 10^6 bytes of capture.
+    mkcap.py download OUT.pcap CONNS SEGMENTS [drop K | late K]
+        CONNS downloads at once of SEGMENTS full segments each, taking turns
+        segment by segment, every segment with its own bytes; segment K
+        (from 0) of the first one left out, or sent after all the others.
 """
 import hashlib
 import struct
@@ -234,6 +238,31 @@ def big(out, megabytes):
     cap.close()
 
 
+def download(out, nconns, segments, edit=None, k=-1):
+    cap = Pcap(out)
+    conns = [Conn("192.168.1.%d" % (3 + j), 6001 + j, "10.0.0.1", 80, 100 + j, 9000 + j)
+             for j in range(nconns)]
+    for c in conns:
+        cap.frame(c.pkt(True, SYN))
+        cap.frame(c.pkt(False, SYN | ACK))
+        cap.frame(c.pkt(True, ACK))
+        cap.frame(c.pkt(True, PSH | ACK, b"GET /download HTTP/1.0\r\n\r\n"))
+    held = None
+    for i in range(segments):
+        for j, c in enumerate(conns):
+            frame = c.pkt(False, ACK, payload(1000 * j + i, 1460))
+            if j == 0 and i == k and edit in ("drop", "late"):
+                held = frame if edit == "late" else None
+                continue
+            cap.frame(frame, 10)
+    if held:
+        cap.frame(held, 10)
+    for c in conns:
+        cap.frame(c.pkt(False, FIN | ACK))
+        cap.frame(c.pkt(True, FIN | ACK))
+    cap.close()
+
+
 def main(argv):
     if len(argv) >= 5 and argv[1] == "concurrent":
         concurrent(int(argv[2]), argv[3], argv[4])
@@ -245,6 +274,9 @@ def main(argv):
         oneway(argv[2], argv[3])
     elif len(argv) >= 4 and argv[1] == "big":
         big(argv[2], argv[3])
+    elif len(argv) in (5, 7) and argv[1] == "download":
+        download(argv[2], int(argv[3]), int(argv[4]),
+                 *(argv[5], int(argv[6])) if len(argv) == 7 else ())
     else:
         sys.stderr.write(__doc__)
         return 2

@@ -3,7 +3,9 @@
 #  1. -H lists the built-in md5 scanner with its parameter.
 #  2. -S md5 / -FM on every capture in tests/data: each flow's MD5 in the
 #     report equals md5sum of the flow file (also with late bytes filling
-#     holes, a capture that starts mid-stream, -b, md5_also=sha256, -FX).
+#     holes, a capture that starts mid-stream, -b, md5_also=sha256, -FX);
+#     flows big enough to be digested on md5's background thread, also with
+#     a hole and with late bytes filling one (captures made by mkcap.py).
 #  3. -e/-x/-E/-a, unknown scanners and parameters, a failing init.
 #  4. Broken plugins (built here): no entry symbol, another ABI major, a
 #     too-small descriptor, a duplicate name, an unresolved symbol, a failing
@@ -124,6 +126,37 @@ run_tf cut -S md5 -b 1000 -o "$TMP/cut" -r "$DATA/keepalive.pcap"
 check_digests "-b 1000" "$TMP/cut"
 run_tf total -S md5 -S reorder_total_cap=1 -o "$TMP/total" -r "$DATA/overlap.pcap" -r "$DATA/gap.pcap"
 check_digests "total reorder cap" "$TMP/total"
+
+# big flows: past their first 128 KiB md5 digests them on a background
+# thread; three downloads take turns segment by segment and every segment
+# has its own bytes, so bytes digested out of order give another digest
+MKCAP="$TOP_SRCDIR/tests/e2e/mkcap.py"
+if [ -n "$PYTHON3" ] && "$PYTHON3" "$MKCAP" download "$TMP/dl.pcap" 3 1000 &&
+	"$PYTHON3" "$MKCAP" download "$TMP/dl-hole.pcap" 3 1000 drop 600 &&
+	"$PYTHON3" "$MKCAP" download "$TMP/dl-late.pcap" 3 1000 late 600; then
+	run_tf bg -d 20 -S md5 -S md5_also=sha256 -o "$TMP/bg" -r "$TMP/dl.pcap"
+	check_eq "background: exit status" 0 "$RC"
+	check_digests "background: three 1.5 MB flows" "$TMP/bg"
+	check_digests "background: md5_also=sha256" "$TMP/bg" SHA256 sha256sum
+	if [ "$(grep -c ': 1[0-9]\{6\} bytes hashed in the background' "$RUN_ERR")" = 3 ]; then
+		ok "background: the three flows went to the hasher"
+	else
+		fail "background: the three flows went to the hasher" "three debug lines" \
+			"$(grep -i md5 "$RUN_ERR" | head -n 3 | tr '\n' '|')"
+	fi
+	run_tf bghole -S md5 -o "$TMP/bghole" -r "$TMP/dl-hole.pcap"
+	check_digests "background: a hole (zeros in the file)" "$TMP/bghole"
+	run_tf bglate -d 20 -S md5 -S reorder_flow_cap=1 -o "$TMP/bglate" -r "$TMP/dl-late.pcap"
+	check_digests "background: late bytes fill a hole" "$TMP/bglate"
+	if grep -q 'hashing the file (the stream was rewritten)' "$RUN_ERR"; then
+		ok "background, late fill: md5 was told the stream was rewritten"
+	else
+		fail "background, late fill: md5 was told the stream was rewritten" "a debug line" \
+			"$(head -n 3 "$RUN_ERR" | tr '\n' '|')"
+	fi
+else
+	fail "mkcap.py download" "three captures" "python3 or mkcap.py failed"
+fi
 
 # -FX: no files; the streamed digests equal those of a run with files
 run_tf fx -S md5 -FX -o "$TMP/fx" -r "$DATA/ipv4-http.pcap"
