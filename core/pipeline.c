@@ -443,6 +443,8 @@ int pipeline_run(const struct tf_config *cfg, int argc, char **argv)
 			return 2;
 		}
 		free(path);
+		/* XML is formatted on the writer threads, off the packet loop */
+		report_use_writer(r.report, store_writer(r.store));
 		char num[32];
 		report_setting(r.report, "outdir", cfg->outdir);
 		report_setting(r.report, "template", cfg->template_str);

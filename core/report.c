@@ -18,6 +18,13 @@
  * every completed element. Write errors are remembered (first errno) and
  * returned by every later call and by report_close.
  *
+ * With the store's writer threads (report_use_writer), the packet loop only
+ * records the element calls, as ops in blocks of 64 KiB; a writer thread
+ * replays each block on the xmlTextWriter, blocks in order. Formatting XML
+ * is a quarter of the packet loop's time when scanners report an object per
+ * HTTP header and body. A flush (at most once a second, report_sync, a
+ * warning) hands its block over at once, so the file stays as current.
+ *
  * Attribute values are escaped here (single quotes, as 1.6 writes them) and
  * written raw; libxml2 escapes element text. Every string from outside is
  * first made valid XML 1.0: bytes that are not UTF-8, and characters XML does
@@ -27,10 +34,12 @@
 #include "report.h"
 #include "ip.h"
 #include "stats.h"
+#include "writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +56,8 @@
 #include <zlib.h>
 
 #define REPORT_ATTR_NAMES_MAX 1024   /* bytes of attribute names tracked per element */
+#define REPORT_BLOCK (64u * 1024u)   /* ops handed to the writer at a time */
+#define REPORT_BLOCKS_OUT 16u        /* blocks handed over before waiting for them */
 
 struct report_setting {
 	char *name;
@@ -59,10 +70,16 @@ struct report_src {
 	uint64_t size;
 };
 
+struct report_block;
+
 struct report {
-	xmlTextWriterPtr w;
+	xmlTextWriterPtr w;       /* the writer thread's while a writer is in use */
 	int fd;
-	int err;                  /* first errno seen; 0 = all good */
+	_Atomic int err;          /* first errno seen; 0 = all good (set by both threads) */
+	struct writer *writer;    /* replays the ops; NULL: xmlTextWriter calls here */
+	struct writer_file wf;
+	struct report_block *fill;  /* ops being recorded */
+	unsigned blocks_out;      /* handed over since the last wait */
 	int header_done;          /* pending sources and <configuration> written */
 	int in_flow;              /* a <fileobject> is open */
 	unsigned user_depth;      /* elements open from report_start_element */
@@ -229,14 +246,155 @@ static int report_chk(struct report *r, int rc)
 	return r->err ? -1 : 0;
 }
 
-static int report_start(struct report *r, const char *name)
+static int xml_start(struct report *r, const char *name)
 {
 	return report_chk(r, xmlTextWriterStartElement(r->w, BAD_CAST name));
 }
 
-static int report_end(struct report *r)
+static int xml_end(struct report *r)
 {
 	return report_chk(r, xmlTextWriterEndElement(r->w));
+}
+
+/* v: valid XML, escaped for a single-quoted attribute */
+static int xml_attr(struct report *r, const char *name, const char *v)
+{
+	if (report_chk(r, xmlTextWriterStartAttribute(r->w, BAD_CAST name)) == 0 &&
+	    report_chk(r, xmlTextWriterWriteRaw(r->w, BAD_CAST v)) == 0 &&
+	    report_chk(r, xmlTextWriterEndAttribute(r->w)) == 0)
+		return 0;
+	return -1;
+}
+
+/* v: valid XML text (libxml2 escapes it) */
+static int xml_text(struct report *r, const char *v)
+{
+	return report_chk(r, xmlTextWriterWriteString(r->w, BAD_CAST v));
+}
+
+static int xml_flush(struct report *r)
+{
+	return report_chk(r, xmlTextWriterFlush(r->w));
+}
+
+/* ---- ops for the writer thread ------------------------------------------ */
+
+enum { OP_START = 1, OP_END, OP_ATTR, OP_TEXT, OP_FLUSH };
+
+/* Ops one after another: the op's byte, then its strings (element or
+ * attribute name, value or text), each with its NUL. */
+struct report_block {
+	struct report *r;
+	size_t used, cap;
+	char data[];
+};
+
+/* On the writer thread: the xmlTextWriter calls the block records. */
+static void ops_replay(void *arg)
+{
+	struct report_block *b = arg;
+	struct report *r = b->r;
+
+	for (size_t i = 0; i < b->used;) {
+		int op = b->data[i++];
+		const char *a = b->data + i, *v = NULL;
+		if (op == OP_START || op == OP_ATTR || op == OP_TEXT)
+			i += strlen(a) + 1;
+		if (op == OP_ATTR) {
+			v = b->data + i;
+			i += strlen(v) + 1;
+		}
+		switch (op) {
+		case OP_START: xml_start(r, a); break;
+		case OP_END:   xml_end(r); break;
+		case OP_ATTR:  xml_attr(r, a, v); break;
+		case OP_TEXT:  xml_text(r, a); break;
+		default:       xml_flush(r); break;
+		}
+	}
+	free(b);
+}
+
+/* Wait until every block handed over is replayed. */
+static void ops_wait(struct report *r)
+{
+	if (r->writer) {
+		writer_wait(r->writer, &r->wf);
+		r->blocks_out = 0;
+	}
+}
+
+/* Hand the block being recorded to the writer; every REPORT_BLOCKS_OUT
+ * blocks, wait for them (the memory they take stays bounded). */
+static void ops_submit(struct report *r)
+{
+	struct report_block *b = r->fill;
+
+	if (!b)
+		return;
+	r->fill = NULL;
+	writer_call(r->writer, &r->wf, ops_replay, b);
+	if (++r->blocks_out >= REPORT_BLOCKS_OUT)
+		ops_wait(r);
+}
+
+/* Record an op with up to two strings. 0, or -1 once anything failed. */
+static int op_put(struct report *r, int op, const char *a, const char *v)
+{
+	size_t la = a ? strlen(a) + 1 : 0, lv = v ? strlen(v) + 1 : 0;
+	size_t need = 1 + la + lv;
+	struct report_block *b = r->fill;
+
+	if (b && b->used + need > b->cap) {
+		ops_submit(r);
+		b = NULL;
+	}
+	if (!b) {
+		size_t cap = need > REPORT_BLOCK ? need : REPORT_BLOCK;
+		if (!(b = malloc(sizeof *b + cap))) {
+			if (!r->err)
+				r->err = ENOMEM;
+			return -1;
+		}
+		b->r = r;
+		b->used = 0;
+		b->cap = cap;
+		r->fill = b;
+	}
+	char *p = b->data + b->used;
+	*p++ = (char)op;
+	if (a) {
+		memcpy(p, a, la);
+		p += la;
+	}
+	if (v) {
+		memcpy(p, v, lv);
+		p += lv;
+	}
+	b->used = (size_t)(p - b->data);
+	return r->err ? -1 : 0;
+}
+
+/* Stop using the writer: what is recorded is written before this returns. */
+static void ops_finish(struct report *r)
+{
+	if (!r->writer)
+		return;
+	ops_submit(r);
+	ops_wait(r);
+	r->writer = NULL;
+}
+
+/* ---- element calls: recorded for the writer, or made here --------------- */
+
+static int report_start(struct report *r, const char *name)
+{
+	return r->writer ? op_put(r, OP_START, name, NULL) : xml_start(r, name);
+}
+
+static int report_end(struct report *r)
+{
+	return r->writer ? op_put(r, OP_END, NULL, NULL) : xml_end(r);
 }
 
 /* Printable ASCII that needs no escaping in a single-quoted attribute (and
@@ -274,10 +432,8 @@ static int report_attr(struct report *r, const char *name, const char *value)
 	if (!v) {
 		if (!r->err)
 			r->err = ENOMEM;
-	} else if (report_chk(r, xmlTextWriterStartAttribute(r->w, BAD_CAST name)) == 0 &&
-		   report_chk(r, xmlTextWriterWriteRaw(r->w, BAD_CAST v)) == 0 &&
-		   report_chk(r, xmlTextWriterEndAttribute(r->w)) == 0) {
-		rc = 0;
+	} else {
+		rc = r->writer ? op_put(r, OP_ATTR, name, v) : xml_attr(r, name, v);
 	}
 	free(copy);
 	return rc;
@@ -312,7 +468,7 @@ static int report_text_raw(struct report *r, const char *text)
 		if (!r->err)
 			r->err = ENOMEM;
 	} else {
-		rc = report_chk(r, xmlTextWriterWriteString(r->w, BAD_CAST v));
+		rc = r->writer ? op_put(r, OP_TEXT, v, NULL) : xml_text(r, v);
 	}
 	free(copy);
 	return rc;
@@ -343,7 +499,11 @@ static int report_elem_i64(struct report *r, const char *name, int64_t value)
 static int report_flush(struct report *r)
 {
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &r->last_flush);
-	return report_chk(r, xmlTextWriterFlush(r->w));
+	if (!r->writer)
+		return xml_flush(r);
+	int rc = op_put(r, OP_FLUSH, NULL, NULL);
+	ops_submit(r);     /* the flush happens soon, not when the block is full */
+	return rc;
 }
 
 /* Flush when the last flush is a second old or older: entries reach the
@@ -874,10 +1034,20 @@ out:
 	return report_status(r);
 }
 
+void report_use_writer(struct report *r, struct writer *w)
+{
+	if (!r)
+		return;
+	ops_finish(r);
+	r->writer = w;
+}
+
 void report_sync(struct report *r)
 {
-	if (r && !r->in_flow && r->user_depth == 0)
+	if (r && !r->in_flow && r->user_depth == 0) {
 		report_flush(r);
+		ops_wait(r);      /* on disk when this returns */
+	}
 }
 
 int report_flow_end(struct report *r)
@@ -988,8 +1158,10 @@ void report_warning(struct report *r, const char *text)
 {
 	if (!r)
 		return;
-	if (report_top_level(r) == 0 && report_elem(r, "warning", text ? text : "") == 0)
+	if (report_top_level(r) == 0 && report_elem(r, "warning", text ? text : "") == 0) {
 		report_flush(r);
+		ops_wait(r);
+	}
 }
 
 static void report_stat_visit(const char *name, uint64_t value, void *arg)
@@ -1045,6 +1217,7 @@ int report_close(struct report *r)
 
 	if (!r)
 		return 0;
+	ops_finish(r);
 	if (report_top_level(r) == 0 && report_start(r, "statistics") == 0) {
 		tf_stats_visit(report_stat_visit, r);
 		if (report_end(r) == 0 && report_write_rusage(r) == 0 &&

@@ -97,11 +97,20 @@ int report_text(struct report *r, const char *text);
 int report_end_element(struct report *r);
 int report_element(struct report *r, const char *name, const char *text);
 
+/* Format the XML on w's threads from here on: the element calls are recorded
+ * and replayed there in order (w must outlive r or another call here). NULL:
+ * back to formatting here, after everything recorded is written. Errors of
+ * the writer thread are returned by later calls and by report_close. */
+struct writer;
+void report_use_writer(struct report *r, struct writer *w);
+
 /* Write out every complete entry now (not while a fileobject or a scanner
- * element is open): for quiet moments of a live capture. */
+ * element is open): for quiet moments of a live capture. On disk when this
+ * returns, also with a writer. */
 void report_sync(struct report *r);
 
-/* Write <warning>text</warning> at top level, in order, and flush. */
+/* Write <warning>text</warning> at top level, in order, and flush (on disk
+ * when this returns, as after report_sync). */
 void report_warning(struct report *r, const char *text);
 
 /* Write <statistics> (one <NAME>VALUE</NAME> per tf_stats counter, in

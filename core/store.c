@@ -808,6 +808,11 @@ void store_file_release(struct store_file *f)
 	f->name = NULL;
 }
 
+struct writer *store_writer(const struct store *s)
+{
+	return s->writer;
+}
+
 void store_free(struct store *s)
 {
 	if (s) {

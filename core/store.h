@@ -79,6 +79,10 @@ struct store;
 struct store *store_new(const struct store_config *cfg, char *err, size_t errlen);
 void store_free(struct store *s);
 
+/* The store's writer threads (background_writes), for other work that need
+ * not hold up the packet loop; NULL without them. Valid until store_free. */
+struct writer *store_writer(const struct store *s);
+
 void store_file_init(struct store_file *f);
 
 /* Place len bytes at file offset off (any offset: appends are buffered,
