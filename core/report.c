@@ -94,6 +94,14 @@ struct report {
 	struct timespec last_flush; /* coarse monotonic time of the last flush */
 };
 
+/* Remember e as the report's error unless one is already known: the first
+ * one wins, also between the packet loop and the writer thread. */
+static void report_fail(struct report *r, int e)
+{
+	int none = 0;
+	atomic_compare_exchange_strong(&r->err, &none, e);
+}
+
 /* ---- text hygiene ------------------------------------------------------- */
 
 /* Length of the valid XML character encoded in UTF-8 at s[0..n), or 0. */
@@ -212,7 +220,7 @@ static int report_io_write(void *ctx, const char *buf, int len)
 		ssize_t n = write(r->fd, buf + done, (size_t)(len - done));
 		if (n < 0) {
 			if (errno != EINTR)
-				r->err = errno;
+				report_fail(r, errno);
 			continue;
 		}
 		done += (int)n;
@@ -227,8 +235,7 @@ static int report_io_close(void *ctx)
 
 	if (r->fd >= 0) {
 		if (close(r->fd) < 0 && errno != EINTR) {
-			if (!r->err)
-				r->err = errno;
+			report_fail(r, errno);
 			rc = -1;
 		}
 		r->fd = -1;
@@ -241,8 +248,8 @@ static int report_io_close(void *ctx)
 /* rc from libxml2; -1 once anything has failed, write errors included. */
 static int report_chk(struct report *r, int rc)
 {
-	if (rc < 0 && !r->err)
-		r->err = EIO;
+	if (rc < 0)
+		report_fail(r, EIO);
 	return r->err ? -1 : 0;
 }
 
@@ -352,8 +359,7 @@ static int op_put(struct report *r, int op, const char *a, const char *v)
 	if (!b) {
 		size_t cap = need > REPORT_BLOCK ? need : REPORT_BLOCK;
 		if (!(b = malloc(sizeof *b + cap))) {
-			if (!r->err)
-				r->err = ENOMEM;
+			report_fail(r, ENOMEM);
 			return -1;
 		}
 		b->r = r;
@@ -430,8 +436,7 @@ static int report_attr(struct report *r, const char *name, const char *value)
 	int rc = -1;
 
 	if (!v) {
-		if (!r->err)
-			r->err = ENOMEM;
+		report_fail(r, ENOMEM);
 	} else {
 		rc = r->writer ? op_put(r, OP_ATTR, name, v) : xml_attr(r, name, v);
 	}
@@ -465,8 +470,7 @@ static int report_text_raw(struct report *r, const char *text)
 	int rc = -1;
 
 	if (!v) {
-		if (!r->err)
-			r->err = ENOMEM;
+		report_fail(r, ENOMEM);
 	} else {
 		rc = r->writer ? op_put(r, OP_TEXT, v, NULL) : xml_text(r, v);
 	}
@@ -687,8 +691,7 @@ static int report_write_exec_env(struct report *r, int argc, char **argv)
 
 	cmd = report_command_line(argc, argv);
 	if (!cmd) {
-		if (!r->err)
-			r->err = ENOMEM;
+		report_fail(r, ENOMEM);
 		goto out;
 	}
 	if (report_start(r, "execution_environment") < 0)
@@ -841,13 +844,13 @@ struct report *report_open(const char *path, int argc, char **argv, char *err, s
 	}
 	out = xmlOutputBufferCreateIO(report_io_write, report_io_close, r, NULL);
 	if (!out) {
-		r->err = ENOMEM;
+		report_fail(r, ENOMEM);
 		goto fail_msg;
 	}
 	r->w = xmlNewTextWriter(out);
 	if (!r->w) {
 		xmlOutputBufferClose(out);   /* closes r->fd through report_io_close */
-		r->err = r->err ? r->err : ENOMEM;
+		report_fail(r, ENOMEM);
 		goto fail_msg;
 	}
 	xmlTextWriterSetIndent(r->w, 1);
@@ -905,8 +908,7 @@ void report_setting(struct report *r, const char *name, const char *value)
 	r->nsettings++;
 	return;
 nomem:
-	if (!r->err)
-		r->err = ENOMEM;
+	report_fail(r, ENOMEM);
 }
 
 void report_source(struct report *r, const char *path)
@@ -940,8 +942,7 @@ void report_source(struct report *r, const char *path)
 	r->sources[r->nsources++] = src;
 	return;
 nomem:
-	if (!r->err)
-		r->err = ENOMEM;
+	report_fail(r, ENOMEM);
 }
 
 /* 02:00:00:00:00:01 into buf[18] */

@@ -7,7 +7,8 @@
  * copies of different files proceed in parallel and overlap with the packet
  * loop instead of adding up.
  *
- * Whole-buffer writes and the creation of new files go through here.
+ * Whole-buffer writes and the creation of new files go through here, and
+ * the formatting of report.xml (report_use_writer) as calls.
  * Everything else the store does with a file (short writes, reading back,
  * truncating, setting times, closing) first waits for that file's jobs with
  * writer_wait, so the order of operations on every file is the program

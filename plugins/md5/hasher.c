@@ -14,6 +14,7 @@
 struct hasher_piece {
 	struct hasher_stream *s;
 	uint32_t off, len;
+	int zeros;                   /* len zero bytes, not in the chunk's data */
 };
 
 struct hasher_chunk {
@@ -48,7 +49,8 @@ static void digest_chunk(struct hasher *h, struct hasher_chunk *c)
 {
 	for (unsigned i = 0; i < c->npieces; i++) {
 		struct hasher_piece *pc = &c->piece[i];
-		if (!pc->s->failed && h->fn(pc->s->arg, c->data + pc->off, pc->len) < 0)
+		if (!pc->s->failed &&
+		    h->fn(pc->s->arg, pc->zeros ? NULL : c->data + pc->off, pc->len) < 0)
 			pc->s->failed = 1;
 	}
 	pthread_mutex_lock(&h->lock);
@@ -175,11 +177,11 @@ size_t hasher_add(struct hasher *h, struct hasher_stream *s, const uint8_t *p, s
 			n = len - taken;
 		memcpy(c->data + c->used, p + taken, n);
 		struct hasher_piece *last = c->npieces ? &c->piece[c->npieces - 1] : NULL;
-		if (last && last->s == s && last->off + last->len == c->used) {
+		if (last && last->s == s && !last->zeros && last->off + last->len == c->used) {
 			last->len += (uint32_t)n;        /* the same stream again: one piece */
 		} else {
 			c->piece[c->npieces++] = (struct hasher_piece){ s, (uint32_t)c->used,
-									(uint32_t)n };
+									(uint32_t)n, 0 };
 			s->added++;
 		}
 		s->chunk = h->fill_no;
@@ -189,6 +191,22 @@ size_t hasher_add(struct hasher *h, struct hasher_stream *s, const uint8_t *p, s
 			submit_fill(h);
 	}
 	return taken;
+}
+
+int hasher_add_zeros(struct hasher *h, struct hasher_stream *s, uint64_t len)
+{
+	while (len) {
+		if (!h->fill && !(h->fill = chunk_get(h)))
+			return -1;
+		uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+		h->fill->piece[h->fill->npieces++] = (struct hasher_piece){ s, 0, n, 1 };
+		s->added++;
+		s->chunk = h->fill_no;
+		len -= n;
+		if (h->fill->npieces == HASHER_PIECES)
+			submit_fill(h);
+	}
+	return 0;
 }
 
 int hasher_wait(struct hasher *h, struct hasher_stream *s)

@@ -18,7 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Digest len bytes at p into arg's state: 0, or -1 on a digest error. */
+/* Digest len bytes at p into arg's state (len zero bytes when p is NULL):
+ * 0, or -1 on a digest error. */
 typedef int (*hasher_fn)(void *arg, const uint8_t *p, size_t len);
 
 /* One stream (a flow direction). Zero it before first use; `arg` is what
@@ -39,6 +40,11 @@ struct hasher *hasher_new(hasher_fn fn, size_t chunk_size, unsigned max_queued);
  * Fewer than len only without memory: s then has nothing pending, and the
  * caller digests the rest itself. */
 size_t hasher_add(struct hasher *h, struct hasher_stream *s, const uint8_t *p, size_t len);
+
+/* Hand len zero bytes of s to the thread (a hole in a flow), after the
+ * bytes handed over before: 0, or -1 without memory (the caller waits for
+ * s and digests them itself). */
+int hasher_add_zeros(struct hasher *h, struct hasher_stream *s, uint64_t len);
 
 /* Wait until every byte handed over for s is digested. 0, or -1 when the
  * function failed on one of them. */

@@ -185,11 +185,22 @@ static int digests_update(const struct md5_state *st, EVP_MD_CTX **c, const void
 	return 0;
 }
 
+static int feed_zeros(const struct md5_state *st, EVP_MD_CTX **c, uint64_t len)
+{
+	while (len) {
+		size_t n = len > MD5_CHUNK ? MD5_CHUNK : (size_t)len;
+		if (digests_update(st, c, md5_zeros, n) < 0)
+			return -1;
+		len -= n;
+	}
+	return 0;
+}
+
 /* The hasher's function: on its thread, for one chunk of a flow. */
 static int bg_update(void *arg, const uint8_t *p, size_t len)
 {
 	struct md5_flow *f = arg;
-	return digests_update(f->st, f->c, p, len);
+	return p ? digests_update(f->st, f->c, p, len) : feed_zeros(f->st, f->c, len);
 }
 
 /* Wait until the hasher has digested all f handed it: f->c is then the
@@ -220,23 +231,22 @@ static int flow_update(struct md5_state *st, struct md5_flow *f, const uint8_t *
 	return taken < len ? digests_update(st, f->c, p + taken, len - taken) : 0;
 }
 
+/* Digest n zero bytes of f (a hole): after its bytes on the hasher's thread
+ * when it has handed some over, else here. 0 or -1. */
+static int flow_zeros(struct md5_state *st, struct md5_flow *f, uint64_t n)
+{
+	if (f->bg.added && hasher_add_zeros(st->hasher, &f->bg, n) == 0)
+		return 0;
+	bg_settle(st, f);   /* no memory for it: what is handed over first */
+	return f->broken ? -1 : feed_zeros(st, f->c, n);
+}
+
 static void digests_free(struct md5_state *st, EVP_MD_CTX **c)
 {
 	for (size_t i = 0; i < st->n; i++) {
 		EVP_MD_CTX_free(c[i]);
 		c[i] = NULL;
 	}
-}
-
-static int feed_zeros(struct md5_state *st, EVP_MD_CTX **c, uint64_t len)
-{
-	while (len) {
-		size_t n = len > MD5_CHUNK ? MD5_CHUNK : (size_t)len;
-		if (digests_update(st, c, md5_zeros, n) < 0)
-			return -1;
-		len -= n;
-	}
-	return 0;
 }
 
 /* Hash the closed file at path from its first byte. */
@@ -292,11 +302,11 @@ static void md5_data(struct tf_ctx *ctx, void *state, const struct tf_flow *flow
 		return;
 	}
 	if (offset > f->hashed) {
-		bg_settle(st, f);   /* the zeros go in here, after what the hasher holds */
-		if (f->broken || feed_zeros(st, f->c, offset - f->hashed) < 0) {
+		if (flow_zeros(st, f, offset - f->hashed) < 0) {
 			f->broken = 1;
 			return;
 		}
+		f->hashed = offset;
 	}
 	if (flow_update(st, f, data, len) < 0) {
 		f->broken = 1;
@@ -314,9 +324,7 @@ static void md5_gap(struct tf_ctx *ctx, void *state, const struct tf_flow *flow,
 	(void)flow;
 	if (!f || f->broken)
 		return;
-	bg_settle(st, f);
-	if (f->broken || offset < f->hashed ||
-	    feed_zeros(st, f->c, offset + len - f->hashed) < 0) {
+	if (offset < f->hashed || flow_zeros(st, f, offset + len - f->hashed) < 0) {
 		f->broken = 1;
 		return;
 	}

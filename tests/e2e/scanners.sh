@@ -144,8 +144,17 @@ if [ -n "$PYTHON3" ] && "$PYTHON3" "$MKCAP" download "$TMP/dl.pcap" 3 1000 &&
 		fail "background: the three flows went to the hasher" "three debug lines" \
 			"$(grep -i md5 "$RUN_ERR" | head -n 3 | tr '\n' '|')"
 	fi
-	run_tf bghole -S md5 -o "$TMP/bghole" -r "$TMP/dl-hole.pcap"
+	# a hole: its zeros go to the hasher after the bytes before it, and the
+	# streamed digest is the one kept (the file is not hashed again)
+	run_tf bghole -d 20 -S md5 -o "$TMP/bghole" -r "$TMP/dl-hole.pcap"
 	check_digests "background: a hole (zeros in the file)" "$TMP/bghole"
+	if [ "$(grep -c 'bytes hashed in the background' "$RUN_ERR")" = 3 ] &&
+		! grep -q 'hashing the file' "$RUN_ERR"; then
+		ok "background, hole: streamed digests, three flows through the hasher"
+	else
+		fail "background, hole: streamed digests" "3 background lines, no 'hashing the file'" \
+			"$(grep -i -e md5 -e hash "$RUN_ERR" | head -n 4 | tr '\n' '|')"
+	fi
 	run_tf bglate -d 20 -S md5 -S reorder_flow_cap=1 -o "$TMP/bglate" -r "$TMP/dl-late.pcap"
 	check_digests "background: late bytes fill a hole" "$TMP/bglate"
 	if grep -q 'hashing the file (the stream was rewritten)' "$RUN_ERR"; then
