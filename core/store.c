@@ -14,7 +14,7 @@
 #include "store.h"
 
 #define BUF_MIN (16u * 1024)
-#define BUF_MAX (256u * 1024)
+#define BUF_MAX (64u * 1024)
 #define RESERVED_FDS 16          /* stdio, the report, inputs, scanners */
 #define MAX_NAME 4096
 #define CREATE_AHEAD 64          /* files being created in the background at most */
