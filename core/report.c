@@ -13,10 +13,11 @@
  *   </dfxml>
  *
  * Output goes through an xmlOutputBuffer whose write callback calls write(2)
- * on our own descriptor, so nothing sits in a stdio buffer: after each
- * fileobject and warning the writer is flushed and a reader (or a crash) sees
- * every completed element. Write errors are remembered (first errno) and
- * returned by every later call and by report_close.
+ * on our own descriptor, so nothing sits in a stdio buffer: a completed
+ * entry is flushed at most about a second after the previous flush, a
+ * warning at once, so a reader (or a crash) sees what is complete. Write
+ * errors are remembered (first errno) and returned by every later call and
+ * by report_close.
  *
  * With the store's writer threads (report_use_writer), the packet loop only
  * records the element calls, as ops in blocks of 64 KiB; a writer thread
