@@ -60,6 +60,8 @@ struct tf_entry {
 	size_t nholes;
 	const struct tf_object *obj; /* while it is being dispatched */
 	struct tf_entry *next;       /* pending list */
+	struct tf_ctx **holders;     /* ABI 1.3: scanners keeping it open (entry_hold) */
+	size_t nholders;
 };
 
 struct host_flow {
@@ -128,6 +130,7 @@ struct scanner_host {
 	struct tf_entry *pend_head, *pend_tail;
 	int nesting;                 /* emit_object calls in progress */
 	int closing;                 /* flow close dispatch in progress */
+	int stopped;                 /* scanners shut down: held entries are written */
 	struct tf_gap *gaps;
 	size_t gapcap;
 	/* directories searched, for -H */
@@ -1264,6 +1267,7 @@ static void entry_free(struct tf_entry *e)
 	free(e->meta);
 	free(e->runs);
 	free(e->holes);
+	free(e->holders);
 	free(e);
 }
 
@@ -1362,17 +1366,64 @@ static int copy_ranges(struct tf_entry *e, const struct tf_object_desc *d, uint6
 	return 0;
 }
 
-/* Write the entries of objects whose dispatch is over, in emission order. */
+/* Write the entries of objects whose dispatch is over, in emission order,
+ * up to the first one a scanner still holds (all of them once the scanners
+ * are shut down). */
 static void flush_pending(struct scanner_host *h)
 {
-	while (h->pend_head) {
+	while (h->pend_head && (!h->pend_head->nholders || h->stopped)) {
 		struct tf_entry *e = h->pend_head;
 		h->pend_head = e->next;
 		if (h->report)
 			write_object_entry(h->report, e);
 		entry_free(e);
 	}
-	h->pend_tail = NULL;
+	if (!h->pend_head)
+		h->pend_tail = NULL;
+}
+
+/* Does c hold e? Its index in e->holders, or -1. */
+static ptrdiff_t holder_index(const struct tf_entry *e, const struct tf_ctx *c)
+{
+	for (size_t i = 0; i < e->nholders; i++)
+		if (e->holders[i] == c)
+			return (ptrdiff_t)i;
+	return -1;
+}
+
+static int host_entry_hold(struct tf_ctx *c, struct tf_entry *e)
+{
+	if (!c || !e)
+		return -EINVAL;
+	if (!c->h->report)
+		return -ENOTSUP;     /* the entry is not kept at all */
+	if (e->kind != ENTRY_OBJECT || !e->obj || holder_index(e, c) >= 0)
+		return -EINVAL;
+	struct tf_ctx **v = realloc(e->holders, (e->nholders + 1) * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	e->holders = v;
+	e->holders[e->nholders++] = c;
+	return 0;
+}
+
+static int host_entry_release(struct tf_ctx *c, struct tf_entry *e)
+{
+	struct scanner_host *h = c ? c->h : NULL;
+	if (!h || !e)
+		return -EINVAL;
+	/* only an entry on the pending list can be held: look for it there, so
+	 * a stale handle is refused rather than followed */
+	struct tf_entry *p = h->pend_head;
+	while (p && p != e)
+		p = p->next;
+	ptrdiff_t i = p ? holder_index(e, c) : -1;
+	if (i < 0)
+		return -EINVAL;
+	e->holders[i] = e->holders[--e->nholders];
+	if (!e->nholders && e == h->pend_head && !h->nesting && !h->closing)
+		flush_pending(h);
+	return 0;
 }
 
 static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_object_desc *d)
@@ -1817,6 +1868,7 @@ void scanner_host_shutdown(struct scanner_host *h)
 		return;
 	h->shut = 1;
 	stop_started(h);
+	h->stopped = 1;          /* what is still held goes out now */
 	flush_pending(h);
 }
 
@@ -1869,4 +1921,6 @@ static const struct tf_host host_table = {
 	.file_close = host_file_close,
 	.emit_object = host_emit,
 	.input_name = host_input_name,
+	.entry_hold = host_entry_hold,
+	.entry_release = host_entry_release,
 };

@@ -14,7 +14,13 @@
  * A flow's bytes past its first MD5_BACKGROUND_AFTER go to a background
  * thread (hasher.c), which digests them while the packet loop goes on; the
  * flow's close waits for them. Small flows are hashed inline: handing a few
- * KB over costs more than hashing them.
+ * KB over costs more than hashing them. An object of MD5_OBJECT_BACKGROUND
+ * bytes or more goes to a second thread, and its report entry is held open
+ * (ABI 1.3) until its digest is in: once more than MD5_HELD_MAX are held
+ * (the oldest), or at shutdown. Those points depend only on the input, and
+ * the host keeps the order of object entries, so the report does not depend
+ * on the threads' timing; such an entry comes after its flow's when the
+ * flow closes first.
  *
  * Parameters: md5_also=sha256[,sha1,...] adds digests (libcrypto names).
  * Built like any third-party scanner: only <tcpflow/scanner.h>. */
@@ -35,8 +41,16 @@
 #define MD5_MAX_DIGESTS 8
 #define MD5_CHUNK 65536
 #define MD5_BACKGROUND_AFTER (128u * 1024u)
-/* at most 32 chunks of MD5_CHUNK (2 MiB) wait for the hasher */
+/* at most 32 chunks of MD5_CHUNK (2 MiB) wait for each hasher */
 #define MD5_QUEUED 32u
+#define MD5_QUEUED_OBJECTS 256u
+/* Two threads, one for flows and one for objects: a flow's close waits for
+ * its digest, and so for what its thread has queued before it, but not for
+ * objects (the bodies of a bulk transfer are as many bytes again). */
+#define MD5_LANES 2
+enum { LANE_FLOWS, LANE_OBJECTS };
+#define MD5_OBJECT_BACKGROUND (16u * 1024u)
+#define MD5_HELD_MAX 64u
 
 static const struct tf_host *host;
 
@@ -45,17 +59,27 @@ struct md5_state {
 	const EVP_MD *md[MD5_MAX_DIGESTS];
 	char label[MD5_MAX_DIGESTS][32];   /* type='...' */
 	uint8_t *buf;                      /* for reading files */
-	struct hasher *hasher;             /* started at the first big flow */
-	int no_hasher;                     /* it could not be started */
+	struct hasher *hasher[MD5_LANES];  /* started at the first big stream */
+	unsigned nlanes;                   /* how many of them started */
+	int no_hasher;                     /* none could be started */
+	struct md5_flow *held_head, *held_tail;   /* objects with a held entry, oldest first */
+	unsigned nheld;
+	uint64_t bg_objects, bg_object_bytes;
 };
 
+/* A flow direction being hashed, or an object whose entry is held. */
 struct md5_flow {
 	uint64_t hashed;                   /* stream bytes fed so far */
 	int broken;                        /* events out of order or a digest error */
 	EVP_MD_CTX *c[MD5_MAX_DIGESTS];
 	const struct md5_state *st;
-	struct hasher_stream bg;           /* bytes handed to the hasher */
+	struct hasher *hz;                 /* its hasher, once it has one */
+	struct hasher_stream bg;           /* bytes handed to it */
 	uint64_t bg_bytes;
+	/* a held object */
+	struct tf_entry *entry;
+	char *type;                        /* its type, for a warning */
+	struct md5_flow *next;
 };
 
 static const uint8_t md5_zeros[MD5_CHUNK];
@@ -131,12 +155,20 @@ static int md5_init(struct tf_ctx *ctx, void **state)
 	return 0;
 }
 
+static void held_finish(struct md5_state *st, struct tf_ctx *ctx);
+
 static void md5_shutdown(struct tf_ctx *ctx, void *state)
 {
 	struct md5_state *st = state;
-	(void)ctx;
 	if (st) {
-		hasher_free(st->hasher);
+		while (st->held_head)
+			held_finish(st, ctx);
+		if (st->bg_objects)
+			tf_logf(host, ctx, TF_LOG_DEBUG, "%llu objects (%llu bytes) hashed in the "
+				"background", (unsigned long long)st->bg_objects,
+				(unsigned long long)st->bg_object_bytes);
+		for (unsigned i = 0; i < st->nlanes; i++)
+			hasher_free(st->hasher[i]);
 		free(st->buf);
 		free(st);
 	}
@@ -207,8 +239,27 @@ static int bg_update(void *arg, const uint8_t *p, size_t len)
  * packet loop's again. */
 static void bg_settle(struct md5_state *st, struct md5_flow *f)
 {
-	if (f->bg.added && hasher_wait(st->hasher, &f->bg) < 0)
+	(void)st;
+	if (f->bg.added && hasher_wait(f->hz, &f->bg) < 0)
 		f->broken = 1;
+}
+
+/* Give f a hasher, the lane's (or the one that started), starting them at
+ * the first need: 0, or -1 when none could be started. */
+static int lane_take(struct md5_state *st, struct md5_flow *f, unsigned lane)
+{
+	if (f->hz)
+		return 0;
+	if (!st->nlanes && !st->no_hasher) {
+		while (st->nlanes < MD5_LANES &&
+		       (st->hasher[st->nlanes] = hasher_new(bg_update, MD5_CHUNK, st->nlanes == LANE_OBJECTS ? MD5_QUEUED_OBJECTS : MD5_QUEUED)))
+			st->nlanes++;
+		st->no_hasher = !st->nlanes;
+	}
+	if (!st->nlanes)
+		return -1;
+	f->hz = st->hasher[lane < st->nlanes ? lane : 0];
+	return 0;
 }
 
 /* Digest len bytes of f: on the hasher's thread once f is big (it keeps the
@@ -218,12 +269,8 @@ static int flow_update(struct md5_state *st, struct md5_flow *f, const uint8_t *
 	size_t taken = 0;
 	if (f->hashed + len <= MD5_BACKGROUND_AFTER)
 		return digests_update(st, f->c, p, len);
-	if (!st->hasher && !st->no_hasher) {
-		st->hasher = hasher_new(bg_update, MD5_CHUNK, MD5_QUEUED);
-		st->no_hasher = !st->hasher;
-	}
-	if (st->hasher) {
-		taken = hasher_add(st->hasher, &f->bg, p, len);
+	if (lane_take(st, f, LANE_FLOWS) == 0) {
+		taken = hasher_add(f->hz, &f->bg, p, len);
 		f->bg_bytes += taken;
 		if (taken < len && f->bg.failed)
 			return -1;
@@ -235,7 +282,7 @@ static int flow_update(struct md5_state *st, struct md5_flow *f, const uint8_t *
  * when it has handed some over, else here. 0 or -1. */
 static int flow_zeros(struct md5_state *st, struct md5_flow *f, uint64_t n)
 {
-	if (f->bg.added && hasher_add_zeros(st->hasher, &f->bg, n) == 0)
+	if (f->bg.added && hasher_add_zeros(f->hz, &f->bg, n) == 0)
 		return 0;
 	bg_settle(st, f);   /* no memory for it: what is handed over first */
 	return f->broken ? -1 : feed_zeros(st, f->c, n);
@@ -365,9 +412,68 @@ static void md5_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flow
 	*flow_state = NULL;
 }
 
+/* Wait for the oldest held object's digest, write it into its entry and
+ * let the entry go. */
+static void held_finish(struct md5_state *st, struct tf_ctx *ctx)
+{
+	struct md5_flow *f = st->held_head;
+	st->held_head = f->next;
+	if (!st->held_head)
+		st->held_tail = NULL;
+	st->nheld--;
+	bg_settle(st, f);
+	if (!f->broken)
+		emit_digests(st, ctx, f->entry, f->c);
+	else
+		tf_logf(host, ctx, TF_LOG_WARN, "cannot hash object %s", f->type);
+	host->entry_release(ctx, f->entry);
+	digests_free(st, f->c);
+	free(f->type);
+	free(f);
+}
+
+/* Hand a big object to a hasher and hold its entry until its digest is in:
+ * 0, or -1 when it is to be hashed here. */
+static int held_start(struct md5_state *st, struct tf_ctx *ctx, const struct tf_object *obj)
+{
+	if (!TF_HAS(host, struct tf_host, entry_release) || obj->len > SIZE_MAX)
+		return -1;
+	struct md5_flow *f = calloc(1, sizeof *f);
+	if (!f)
+		return -1;
+	f->st = st;
+	f->bg.arg = f;
+	if (lane_take(st, f, LANE_OBJECTS) < 0 || digests_begin(st, f->c) < 0 ||
+	    !(f->type = strdup(obj->type ? obj->type : "")) ||
+	    host->entry_hold(ctx, obj->entry) < 0) {
+		digests_free(st, f->c);
+		free(f->type);
+		free(f);
+		return -1;
+	}
+	f->entry = obj->entry;
+	size_t len = (size_t)obj->len;
+	size_t taken = hasher_add(f->hz, &f->bg, obj->data, len);
+	if (taken < len && (f->bg.failed ||
+			    digests_update(st, f->c, obj->data + taken, len - taken) < 0))
+		f->broken = 1;      /* no memory for the rest: here, after the rest */
+	st->bg_objects++;
+	st->bg_object_bytes += taken;
+	if (st->held_tail)
+		st->held_tail->next = f;
+	else
+		st->held_head = f;
+	st->held_tail = f;
+	if (++st->nheld > MD5_HELD_MAX)
+		held_finish(st, ctx);
+	return 0;
+}
+
 static void md5_object(struct tf_ctx *ctx, void *state, const struct tf_object *obj)
 {
 	struct md5_state *st = state;
+	if (obj->len >= MD5_OBJECT_BACKGROUND && held_start(st, ctx, obj) == 0)
+		return;
 	EVP_MD_CTX *c[MD5_MAX_DIGESTS] = { NULL };
 	if (digests_begin(st, c) == 0 &&
 	    (obj->len == 0 || digests_update(st, c, obj->data, (size_t)obj->len) == 0))

@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define TF_ABI_MAJOR 1
-#define TF_ABI_MINOR 2
+#define TF_ABI_MINOR 3
 
 /* The entry symbol carries the major version: a scanner built for another
  * major simply has no matching symbol. */
@@ -315,6 +315,25 @@ struct tf_host {
 	 * live capture (index 0). NULL past the last input. Valid until
 	 * shutdown returns. */
 	const char *(*input_name)(struct tf_ctx *ctx, uint32_t index);
+
+	/* ---- ABI 1.3 (check with TF_HAS(host, struct tf_host, entry_release)) ---- */
+
+	/* Keep an object's report entry open past on_object, to add elements
+	 * computed later (a digest finished on a thread of the scanner's own).
+	 * Call it from on_object with obj->entry. Until this scanner releases it,
+	 * the entry stays valid for its report_* calls (from any later call the
+	 * host makes, on the host's thread), and it is not written, nor is any
+	 * object entry emitted after it: the order of object entries never
+	 * depends on when they are released. A flow's own entry is written when
+	 * the flow closes, after on_flow_close, so release the entries of a
+	 * flow's objects by then to keep them before it. What is still held
+	 * when shutdown returns is released by the host. 0; -EINVAL when entry
+	 * is not the object being dispatched to this scanner or is held by it
+	 * already; -ENOTSUP when there is no report (-S enable_report=NO). */
+	int (*entry_hold)(struct tf_ctx *ctx, struct tf_entry *entry);
+	/* Let a held entry be written; the handle is gone. 0, or -EINVAL when
+	 * this scanner does not hold it. */
+	int (*entry_release)(struct tf_ctx *ctx, struct tf_entry *entry);
 };
 
 /* The scanner's descriptor, returned by TF_ENTRY. The scanner owns it; it
