@@ -1393,12 +1393,10 @@ static ptrdiff_t holder_index(const struct tf_entry *e, const struct tf_ctx *c)
 
 static int host_entry_hold(struct tf_ctx *c, struct tf_entry *e)
 {
-	if (!c || !e)
+	if (!c || !e || e->kind != ENTRY_OBJECT || !e->obj || holder_index(e, c) >= 0)
 		return -EINVAL;
 	if (!c->h->report)
 		return -ENOTSUP;     /* the entry is not kept at all */
-	if (e->kind != ENTRY_OBJECT || !e->obj || holder_index(e, c) >= 0)
-		return -EINVAL;
 	struct tf_ctx **v = realloc(e->holders, (e->nholders + 1) * sizeof *v);
 	if (!v)
 		return -ENOMEM;

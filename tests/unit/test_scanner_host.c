@@ -2,7 +2,8 @@
  * (no dlopen; the e2e test loads real shared objects): descriptor checks,
  * request handling, init failures, dispatch order, flow state, the
  * TF_FLOW_REWRITTEN decision, derived objects and their depth limit, the
- * report entries, an object's runs and gaps (ABI 1.2) and -Z. */
+ * report entries, an object's runs and gaps (ABI 1.2), -Z and held entries
+ * (ABI 1.3). */
 #include "scanner_host.h"
 #include "stats.h"
 #include "tcpflow/scanner.h"
@@ -620,6 +621,149 @@ START_TEST(object_ranges)
 }
 END_TEST
 
+/* ---- ABI 1.3: held entries --------------------------------------------------------- */
+
+DESC(d_holder, "holder");
+static const struct tf_scanner *e_holder(const struct tf_host *h) { host = h; return &d_holder; }
+static struct tf_entry *held_one, *held_three;
+static int hold_rc;
+
+static void holder_data(struct tf_ctx *ctx, void *state, const struct tf_flow *flow, void **fs,
+			uint64_t off, const uint8_t *data, size_t len)
+{
+	(void)state;
+	(void)fs;
+	(void)off;
+	(void)data;
+	(void)len;
+	/* only an object's entry, during its on_object */
+	ck_assert_int_eq(host->entry_hold(ctx, flow->entry), -EINVAL);
+	static const char *const types[] = { "one", "two", "three" };
+	for (int i = 0; i < 3; i++) {
+		struct tf_object_desc d = { .size = sizeof d, .type = types[i],
+					    .data = (const uint8_t *)"abc", .len = 3 };
+		ck_assert_int_eq(host->emit_object(ctx, flow->entry, &d), 0);
+	}
+	if (held_one)
+		ck_assert_int_eq(host->entry_hold(ctx, held_one), -EINVAL);   /* dispatch over */
+}
+
+static void holder_object(struct tf_ctx *ctx, void *state, const struct tf_object *obj)
+{
+	(void)state;
+	if (!strcmp(obj->type, "two"))
+		return;
+	hold_rc = host->entry_hold(ctx, obj->entry);
+	if (hold_rc < 0)
+		return;
+	ck_assert_int_eq(host->entry_hold(ctx, obj->entry), -EINVAL);         /* held already */
+	if (!strcmp(obj->type, "one"))
+		held_one = obj->entry;
+	else
+		held_three = obj->entry;
+}
+
+static void holder_close(struct tf_ctx *ctx, void *state, const struct tf_flow *flow, void **fs)
+{
+	(void)state;
+	(void)fs;
+	ck_assert_int_eq(host->entry_release(ctx, flow->entry), -EINVAL);    /* not held */
+	if (!held_one)
+		return;
+	ck_assert_int_eq(host->report_element(ctx, held_one, "late", "1"), 0);
+	ck_assert_int_eq(host->entry_release(ctx, held_one), 0);
+	ck_assert_int_eq(host->entry_release(ctx, held_one), -EINVAL);       /* gone */
+	held_one = NULL;
+}
+
+static void holder_shutdown(struct tf_ctx *ctx, void *state)
+{
+	(void)state;
+	/* three is still held: the host writes it once the scanners are down */
+	if (held_three)
+		ck_assert_int_eq(host->report_element(ctx, held_three, "at_shutdown", NULL), 0);
+}
+
+/* The report's <fileobject> entries, one letter each in order: F for the
+ * flow, else the first letter of the object's type ("one" -> o). */
+static void entry_order(const char *x, char *out, size_t len)
+{
+	size_t n = 0;
+	for (const char *p = strstr(x, "<fileobject>"); p && n + 1 < len;
+	     p = strstr(p + 1, "<fileobject>")) {
+		const char *next = strstr(p + 1, "<fileobject>");
+		const char *t = strstr(p, "<derived type='");
+		out[n++] = t && (!next || t < next) ? t[15] : 'F';
+	}
+	out[n] = '\0';
+}
+
+START_TEST(held_entries)
+{
+	d_holder.on_data = holder_data;
+	d_holder.on_object = holder_object;
+	d_holder.on_flow_close = holder_close;
+	d_holder.shutdown = holder_shutdown;
+	char dir[] = "/tmp/test_scanner_host.XXXXXX", rpath[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(rpath, sizeof rpath, "%s/report.xml", dir);
+	for (int with_report = 1; with_report >= 0; with_report--) {
+		char *argv[] = { (char *)"tcpflow", NULL };
+		struct report *rep = with_report ? report_open(rpath, 1, argv, err, sizeof err) : NULL;
+		ck_assert(!with_report || rep);
+		set_req(0, SCANNER_ENABLE, "holder", NULL);
+		cfg.scanner_reqs = reqs;
+		cfg.nscanner_reqs = 1;
+		struct scanner_host *h = scanner_host_new(&cfg);
+		ck_assert_int_eq(scanner_host_add(h, e_holder, "holder.so", 1, err, sizeof err), 0);
+		ck_assert_int_eq(scanner_host_apply(h, err, sizeof err), 0);
+		ck_assert_int_eq(scanner_host_start(h, err, sizeof err), 0);
+		scanner_host_attach(h, rep, NULL);
+		held_one = held_three = NULL;
+		hold_rc = 1;
+
+		struct tcp_flow f;
+		fake_flow(&f, 4, "out/flow4");
+		scanner_host_data(h, &f, 0, (const uint8_t *)"x", 1);
+		ck_assert_int_eq(hold_rc, with_report ? 0 : -ENOTSUP);
+		f.next_off = 1;
+		f.file.size = 1;
+		struct report_flow rf;
+		memset(&rf, 0, sizeof rf);
+		rf.filename = "out/flow4";
+		rf.src.family = rf.dst.family = 4;
+		ck_assert_int_eq(scanner_host_flow_close(h, &f, &rf), 0);
+		scanner_host_shutdown(h);
+		scanner_host_free(h);
+		free_reqs();
+		if (!rep)
+			continue;
+		ck_assert_int_eq(report_close(rep), 0);
+		const char *x = slurp(rpath);
+		/* Without holding, the objects come before the flow (written when
+		 * their dispatch is over). "one" was released at the flow's close,
+		 * so the flow's entry goes first, and "two", never held, waited
+		 * for "one". */
+		char order[8];
+		entry_order(x, order, sizeof order);
+		ck_assert_str_eq(order, "Fott");
+		const char *one = strstr(x, "<derived type='one'");
+		const char *two = strstr(x, "<derived type='two'");
+		const char *three = strstr(x, "<derived type='three'");
+		ck_assert_ptr_nonnull(one);
+		ck_assert_ptr_nonnull(two);
+		ck_assert_ptr_nonnull(three);
+		const char *late = strstr(x, "<late>1</late>");
+		ck_assert(late && late > one && late < two);
+		const char *at_shutdown = strstr(x, "<at_shutdown/>");
+		ck_assert(at_shutdown && at_shutdown > three);
+		unlink(rpath);
+	}
+	rmdir(dir);
+	memset(&d_holder.init, 0, sizeof d_holder - offsetof(struct tf_scanner, init));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scanner_host");
@@ -633,6 +777,7 @@ int main(void)
 	tcase_add_test(tc, init_failure);
 	tcase_add_test(tc, events_objects_report);
 	tcase_add_test(tc, object_ranges);
+	tcase_add_test(tc, held_entries);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
