@@ -18,10 +18,11 @@ Deterministic: the same arguments give the same bytes. Ethernet + IPv4 + TCP
         an upload: the client sends data, the server only acknowledges.
     mkcap.py big OUT.pcap MEGABYTES
         one long download of at least MEGABYTES * 10^6 bytes of capture.
-    mkcap.py download OUT.pcap CONNS SEGMENTS [drop K | late K]
+    mkcap.py download OUT.pcap CONNS SEGMENTS [drop K | late K | http]
         CONNS downloads at once of SEGMENTS full segments each, taking turns
         segment by segment, every segment with its own bytes; segment K
-        (from 0) of the first one left out, or sent after all the others.
+        (from 0) of the first one left out, or sent after all the others;
+        with http, each response starts with an HTTP header (no length).
 """
 import hashlib
 import struct
@@ -250,7 +251,12 @@ def download(out, nconns, segments, edit=None, k=-1):
     held = None
     for i in range(segments):
         for j, c in enumerate(conns):
-            frame = c.pkt(False, ACK, payload(1000 * j + i, 1460))
+            data = payload(1000 * j + i, 1460)
+            if i == 0 and edit == "http":
+                # a response without a length: its body runs to the close
+                head = b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n"
+                data = head + data[len(head):]
+            frame = c.pkt(False, ACK, data)
             if j == 0 and i == k and edit in ("drop", "late"):
                 held = frame if edit == "late" else None
                 continue
@@ -274,9 +280,9 @@ def main(argv):
         oneway(argv[2], argv[3])
     elif len(argv) >= 4 and argv[1] == "big":
         big(argv[2], argv[3])
-    elif len(argv) in (5, 7) and argv[1] == "download":
+    elif len(argv) in (5, 6, 7) and argv[1] == "download":
         download(argv[2], int(argv[3]), int(argv[4]),
-                 *(argv[5], int(argv[6])) if len(argv) == 7 else ())
+                 *(argv[5], int(argv[6])) if len(argv) == 7 else argv[5:6])
     else:
         sys.stderr.write(__doc__)
         return 2

@@ -133,7 +133,8 @@ check_digests "total reorder cap" "$TMP/total"
 MKCAP="$TOP_SRCDIR/tests/e2e/mkcap.py"
 if [ -n "$PYTHON3" ] && "$PYTHON3" "$MKCAP" download "$TMP/dl.pcap" 3 1000 &&
 	"$PYTHON3" "$MKCAP" download "$TMP/dl-hole.pcap" 3 1000 drop 600 &&
-	"$PYTHON3" "$MKCAP" download "$TMP/dl-late.pcap" 3 1000 late 600; then
+	"$PYTHON3" "$MKCAP" download "$TMP/dl-late.pcap" 3 1000 late 600 &&
+	"$PYTHON3" "$MKCAP" download "$TMP/dl-http.pcap" 3 1000 http; then
 	run_tf bg -d 20 -S md5 -S md5_also=sha256 -o "$TMP/bg" -r "$TMP/dl.pcap"
 	check_eq "background: exit status" 0 "$RC"
 	check_digests "background: three 1.5 MB flows" "$TMP/bg"
@@ -163,8 +164,24 @@ if [ -n "$PYTHON3" ] && "$PYTHON3" "$MKCAP" download "$TMP/dl.pcap" 3 1000 &&
 		fail "background, late fill: md5 was told the stream was rewritten" "a debug line" \
 			"$(head -n 3 "$RUN_ERR" | tr '\n' '|')"
 	fi
+	# big objects (the three bodies) go to a second hasher, their entries
+	# held open until their digests are in (ABI 1.3)
+	run_tf bgobj -d 20 -S http -S md5 -S md5_also=sha256 -o "$TMP/bgobj" -r "$TMP/dl-http.pcap"
+	check_eq "background objects: exit status" 0 "$RC"
+	check_digests "background objects: flows and bodies" "$TMP/bgobj"
+	check_digests "background objects: md5_also=sha256" "$TMP/bgobj" SHA256 sha256sum
+	nbody=$(list_flow_files "$TMP/bgobj" | grep -c -- '-HTTPBODY$' || true)
+	body_bytes=$(cat "$TMP/bgobj"/*-HTTPBODY 2>/dev/null | wc -c | tr -d ' ')
+	if [ "$nbody" = 3 ] &&
+		grep -q ": 3 objects ($body_bytes bytes) hashed in the background" "$RUN_ERR"; then
+		ok "background objects: the three bodies ($body_bytes bytes) went to the hasher"
+	else
+		fail "background objects: the three bodies went to the hasher" \
+			"3 bodies, '3 objects ($body_bytes bytes)'" \
+			"$nbody bodies, $(grep -i objects "$RUN_ERR" | head -n 2 | tr '\n' '|')"
+	fi
 else
-	fail "mkcap.py download" "three captures" "python3 or mkcap.py failed"
+	fail "mkcap.py download" "four captures" "python3 or mkcap.py failed"
 fi
 
 # -FX: no files; the streamed digests equal those of a run with files
