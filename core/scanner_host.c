@@ -29,12 +29,19 @@ enum { OP_START, OP_ATTR, OP_TEXT, OP_END };
 
 struct host_op {
 	int kind;
-	char *a, *b;
+	size_t a, b;        /* where its strings start in the text, or HOST_NO_TEXT */
 };
 
+#define HOST_NO_TEXT SIZE_MAX
+
+/* Elements a scanner adds to an entry, kept until the entry is written. The
+ * strings go one after the other into one buffer: a strdup each was a
+ * good part of the cost of an object's entry. */
 struct host_ops {
 	struct host_op *v;
 	size_t n, cap;
+	char *text;
+	size_t used, tcap;
 	int depth;          /* elements open */
 	int attrs_ok;       /* an attribute may follow */
 };
@@ -50,9 +57,11 @@ struct tf_entry {
 	struct host_flow *flow;      /* ENTRY_FLOW */
 	/* ENTRY_OBJECT */
 	char *path;                  /* its file, or NULL */
-	char *type, *producer, *parent_name;
-	struct tf_kv *meta;
+	const char *type, *producer; /* in block */
+	char *parent_name;
+	struct tf_kv *meta;          /* nmeta pairs, at the start of block */
 	size_t nmeta;
+	void *block;                 /* meta, then the strings of meta, type and producer */
 	uint64_t len;
 	struct tf_run *runs;         /* ABI 1.2: origin in the parent, holes */
 	size_t nruns;
@@ -87,6 +96,9 @@ struct tf_file {
 };
 
 #define HOST_FILE_BUFFER (128u << 10)
+/* Buffers of derived files kept for the next ones: a malloc and free of
+ * 128 KiB for every HTTP body made glibc consolidate its heap each time. */
+#define HOST_SPARE_BUFFERS 4
 
 /* One loaded scanner. The ABI's struct tf_ctx is this. */
 struct tf_ctx {
@@ -133,6 +145,8 @@ struct scanner_host {
 	int stopped;                 /* scanners shut down: held entries are written */
 	struct tf_gap *gaps;
 	size_t gapcap;
+	uint8_t *spare[HOST_SPARE_BUFFERS];   /* HOST_FILE_BUFFER blocks for tf_files */
+	int nspare;
 	/* directories searched, for -H */
 	char **dirs;
 	size_t ndirs;
@@ -234,15 +248,13 @@ struct scanner_host *scanner_host_new(const struct tf_config *cfg)
 	return h;
 }
 
+static void ops_free(struct host_ops *o);
+
 static void ctx_free(struct tf_ctx *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->top.n; i++) {
-		free(c->top.v[i].a);
-		free(c->top.v[i].b);
-	}
-	free(c->top.v);
+	ops_free(&c->top);
 	free(c->values);
 	free(c->origin);
 	if (c->dl)
@@ -851,6 +863,7 @@ unsigned scanner_host_wants(const struct scanner_host *h)
 
 static int ops_push(struct host_ops *o, int kind, const char *a, const char *b)
 {
+	size_t la = a ? strlen(a) + 1 : 0, lb = b ? strlen(b) + 1 : 0;
 	if (o->n == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 8;
 		struct host_op *v = realloc(o->v, cap * sizeof *v);
@@ -859,24 +872,40 @@ static int ops_push(struct host_ops *o, int kind, const char *a, const char *b)
 		o->v = v;
 		o->cap = cap;
 	}
-	char *ca = a ? strdup(a) : NULL;
-	char *cb = b ? strdup(b) : NULL;
-	if ((a && !ca) || (b && !cb)) {
-		free(ca);
-		free(cb);
-		return -ENOMEM;
+	if (la + lb > o->tcap - o->used) {
+		size_t cap = o->tcap ? o->tcap : 256;
+		while (la + lb > cap - o->used)
+			cap *= 2;
+		char *t = realloc(o->text, cap);
+		if (!t)
+			return -ENOMEM;
+		o->text = t;
+		o->tcap = cap;
 	}
-	o->v[o->n++] = (struct host_op){ .kind = kind, .a = ca, .b = cb };
+	struct host_op op = { .kind = kind, .a = HOST_NO_TEXT, .b = HOST_NO_TEXT };
+	if (a) {
+		op.a = o->used;
+		memcpy(o->text + o->used, a, la);
+		o->used += la;
+	}
+	if (b) {
+		op.b = o->used;
+		memcpy(o->text + o->used, b, lb);
+		o->used += lb;
+	}
+	o->v[o->n++] = op;
 	return 0;
+}
+
+static const char *op_text(const struct host_ops *o, size_t at)
+{
+	return at == HOST_NO_TEXT ? NULL : o->text + at;
 }
 
 static void ops_clear(struct host_ops *o)
 {
-	for (size_t i = 0; i < o->n; i++) {
-		free(o->v[i].a);
-		free(o->v[i].b);
-	}
 	o->n = 0;
+	o->used = 0;
 	o->depth = 0;
 	o->attrs_ok = 0;
 }
@@ -885,8 +914,10 @@ static void ops_free(struct host_ops *o)
 {
 	ops_clear(o);
 	free(o->v);
+	free(o->text);
 	o->v = NULL;
-	o->cap = 0;
+	o->text = NULL;
+	o->cap = o->tcap = 0;
 }
 
 /* Write the operations to the report (closing what was left open), then forget them. */
@@ -896,9 +927,11 @@ static void ops_replay(struct report *r, struct host_ops *o)
 		for (size_t i = 0; i < o->n; i++) {
 			const struct host_op *op = &o->v[i];
 			switch (op->kind) {
-			case OP_START: report_start_element(r, op->a); break;
-			case OP_ATTR: report_attribute(r, op->a, op->b); break;
-			case OP_TEXT: report_text(r, op->a); break;
+			case OP_START: report_start_element(r, op_text(o, op->a)); break;
+			case OP_ATTR:
+				report_attribute(r, op_text(o, op->a), op_text(o, op->b));
+				break;
+			case OP_TEXT: report_text(r, op_text(o, op->a)); break;
 			default: report_end_element(r); break;
 			}
 		}
@@ -947,7 +980,7 @@ static int host_report_attr(struct tf_ctx *c, struct tf_entry *e, const char *na
 	if (!o->attrs_ok || o->depth == 0)
 		return -EINVAL;
 	for (size_t i = o->n; i > 0 && o->v[i - 1].kind == OP_ATTR; i--)
-		if (!strcmp(o->v[i - 1].a, name))
+		if (!strcmp(op_text(o, o->v[i - 1].a), name))
 			return -EINVAL;
 	return ops_push(o, OP_ATTR, name, value ? value : "");
 }
@@ -1216,7 +1249,8 @@ static int host_file_write(struct tf_ctx *c, struct tf_file *f, const void *data
 	if (!len)
 		return 0;
 	if (!f->buf)
-		f->buf = malloc(HOST_FILE_BUFFER);   /* without one, every write goes out */
+		f->buf = c->h->nspare ? c->h->spare[--c->h->nspare]
+				      : malloc(HOST_FILE_BUFFER);   /* without one, every write goes out */
 	int rc = 0;
 	if (f->buf && f->blen + len > HOST_FILE_BUFFER)
 		rc = file_flush(c, f);
@@ -1245,7 +1279,10 @@ static int host_file_close(struct tf_ctx *c, struct tf_file *f)
 		rc = -EIO;
 	if (close(f->fd) < 0 && rc == 0)
 		rc = -errno;
-	free(f->buf);
+	if (f->buf && c->h->nspare < HOST_SPARE_BUFFERS)
+		c->h->spare[c->h->nspare++] = f->buf;
+	else
+		free(f->buf);
 	free(f->path);
 	free(f);
 	return rc;
@@ -1257,18 +1294,41 @@ static void entry_free(struct tf_entry *e)
 {
 	ops_free(&e->ops);
 	free(e->path);
-	free(e->type);
-	free(e->producer);
 	free(e->parent_name);
-	for (size_t i = 0; i < e->nmeta; i++) {
-		free((char *)e->meta[i].key);
-		free((char *)e->meta[i].value);
-	}
-	free(e->meta);
+	free(e->block);
 	free(e->runs);
 	free(e->holes);
 	free(e->holders);
 	free(e);
+}
+
+/* Copy an object's type, producer and metadata into e, in one block: an
+ * entry per HTTP header and body, so a malloc per string added up. */
+static int entry_strings(struct tf_entry *e, const struct tf_object_desc *d, const char *producer)
+{
+	size_t lt = strlen(d->type) + 1, lp = strlen(producer) + 1;
+	size_t need = d->nmeta * sizeof *e->meta + lt + lp;
+	for (size_t i = 0; i < d->nmeta; i++)
+		need += strlen(d->meta[i].key) + strlen(d->meta[i].value) + 2;
+	char *b = malloc(need);
+	if (!b)
+		return -ENOMEM;
+	struct tf_kv *kv = (struct tf_kv *)(void *)b;
+	char *p = b + d->nmeta * sizeof *kv;
+	for (size_t i = 0; i < d->nmeta; i++) {
+		size_t lk = strlen(d->meta[i].key) + 1, lv = strlen(d->meta[i].value) + 1;
+		kv[i].key = memcpy(p, d->meta[i].key, lk);
+		p += lk;
+		kv[i].value = memcpy(p, d->meta[i].value, lv);
+		p += lv;
+	}
+	e->type = memcpy(p, d->type, lt);
+	p += lt;
+	e->producer = memcpy(p, producer, lp);
+	e->block = b;
+	e->meta = d->nmeta ? kv : NULL;
+	e->nmeta = d->nmeta;
+	return 0;
 }
 
 static void report_u64_attr(struct report *r, const char *name, uint64_t v)
@@ -1456,24 +1516,12 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 		rc = -ELOOP;
 		goto out;
 	}
-	if (!(e = calloc(1, sizeof *e)) || !(e->type = strdup(d->type)) ||
-	    !(e->producer = strdup(c->d.name)) ||
-	    (d->nmeta && !(e->meta = calloc(d->nmeta, sizeof *e->meta)))) {
+	if (!(e = calloc(1, sizeof *e)) || entry_strings(e, d, c->d.name) < 0) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	e->kind = ENTRY_OBJECT;
 	e->depth = depth;
-	for (; e->nmeta < d->nmeta; e->nmeta++) {
-		struct tf_kv *kv = &e->meta[e->nmeta];
-		kv->key = strdup(d->meta[e->nmeta].key);
-		kv->value = strdup(d->meta[e->nmeta].value);
-		if (!kv->key || !kv->value) {
-			e->nmeta++;
-			rc = -ENOMEM;
-			goto out;
-		}
-	}
 	const struct tf_flow *flow = NULL;
 	const struct tf_object *up = NULL;
 	if (parent && parent->kind == ENTRY_FLOW) {
@@ -1895,6 +1943,8 @@ void scanner_host_free(struct scanner_host *h)
 	free(h->streams);
 	free(h->req_file);
 	free(h->gaps);
+	while (h->nspare)
+		free(h->spare[--h->nspare]);
 	for (size_t i = 0; i < h->ndirs; i++)
 		free(h->dirs[i]);
 	free(h->dirs);

@@ -741,10 +741,9 @@ START_TEST(pcap_in_place_same_as_stream)
 			free(f.b);
 		}
 	}
-	/* about 21 MB: more than four windows, so a thread of its own maps the
-	 * pages in ahead of the reader and releases them behind it; then the
-	 * same with a record libpcap has to judge deep inside (record 25000
-	 * claims more than any snapshot length) */
+	/* about 21 MB: pages mapped in and released over five windows; then
+	 * the same with a record libpcap has to judge deep inside (record
+	 * 25000 claims more than any snapshot length) */
 	struct bb g = many_pcap(0, 0, 27000);
 	ck_assert_uint_gt(g.n, 16u << 20);
 	same_as_stream("big.pcap", &g, 1);
