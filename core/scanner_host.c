@@ -1618,7 +1618,9 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 	h->nesting++;
 	for (size_t i = 0; i < h->non; i++) {
 		struct tf_ctx *s = h->on[i];
-		if (s->d.on_object) {
+		/* not to one already shut down (an object emitted from a later
+		 * scanner's shutdown): its state is gone */
+		if (s->d.on_object && s->started) {
 			s->d.on_object(s, s->state, &obj);
 			after_call(s);
 		}

@@ -764,6 +764,74 @@ START_TEST(held_entries)
 }
 END_TEST
 
+/* ---- objects emitted at shutdown -------------------------------------------------- */
+
+DESC(d_early, "early");
+DESC(d_late, "late");
+static const struct tf_scanner *e_early(const struct tf_host *h) { host = h; return &d_early; }
+static const struct tf_scanner *e_late(const struct tf_host *h) { host = h; return &d_late; }
+static int early_down, early_after_down, late_seen;
+
+static void early_object(struct tf_ctx *ctx, void *state, const struct tf_object *obj)
+{
+	(void)ctx;
+	(void)state;
+	(void)obj;
+	early_after_down += early_down;
+}
+
+static void early_shutdown(struct tf_ctx *ctx, void *state)
+{
+	(void)ctx;
+	(void)state;
+	early_down = 1;
+}
+
+static void late_object(struct tf_ctx *ctx, void *state, const struct tf_object *obj)
+{
+	(void)ctx;
+	(void)state;
+	(void)obj;
+	late_seen++;
+}
+
+static void late_shutdown(struct tf_ctx *ctx, void *state)
+{
+	(void)state;
+	struct tf_object_desc d = { .size = sizeof d, .type = "summary",
+				    .data = (const uint8_t *)"s", .len = 1 };
+	ck_assert_int_eq(host->emit_object(ctx, NULL, &d), 0);
+}
+
+/* Scanners are shut down in dispatch order: an object a later one emits
+ * from its shutdown reaches itself, but not the earlier ones, whose state
+ * is gone. */
+START_TEST(objects_at_shutdown)
+{
+	d_early.on_object = early_object;
+	d_early.shutdown = early_shutdown;
+	d_late.on_object = late_object;
+	d_late.shutdown = late_shutdown;
+	set_req(0, SCANNER_ENABLE, "early", NULL);
+	set_req(1, SCANNER_ENABLE, "late", NULL);
+	cfg.scanner_reqs = reqs;
+	cfg.nscanner_reqs = 2;
+	struct scanner_host *h = scanner_host_new(&cfg);
+	ck_assert_int_eq(scanner_host_add(h, e_early, "early.so", 1, err, sizeof err), 0);
+	ck_assert_int_eq(scanner_host_add(h, e_late, "late.so", 1, err, sizeof err), 0);
+	ck_assert_int_eq(scanner_host_apply(h, err, sizeof err), 0);
+	ck_assert_int_eq(scanner_host_start(h, err, sizeof err), 0);
+	scanner_host_attach(h, NULL, NULL);
+	early_down = early_after_down = late_seen = 0;
+	scanner_host_shutdown(h);
+	ck_assert_int_eq(early_down, 1);
+	ck_assert_int_eq(late_seen, 1);
+	ck_assert_int_eq(early_after_down, 0);
+	scanner_host_free(h);
+	free_reqs();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scanner_host");
@@ -778,6 +846,7 @@ int main(void)
 	tcase_add_test(tc, events_objects_report);
 	tcase_add_test(tc, object_ranges);
 	tcase_add_test(tc, held_entries);
+	tcase_add_test(tc, objects_at_shutdown);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
