@@ -360,7 +360,9 @@ struct tf_scanner {
 	 * a negative errno after logging the reason with TF_LOG_ERROR: tcpflow
 	 * then stops with that reason before reading any packet. */
 	int (*init)(struct tf_ctx *ctx, void **state);
-	/* Write summaries (top-level report elements), free state. */
+	/* Write summaries (top-level report elements), free state. Scanners
+	 * are shut down in dispatch order: an object emitted from here reaches
+	 * this scanner and those after it, not those already shut down. */
 	void (*shutdown)(struct tf_ctx *ctx, void *state);
 
 	/* Every packet read (decoded as far as possible; see struct tf_packet). */
