@@ -17,10 +17,11 @@
  * KB over costs more than hashing them. An object of MD5_OBJECT_BACKGROUND
  * bytes or more goes to a second thread, and its report entry is held open
  * (ABI 1.3) until its digest is in: once more than MD5_HELD_MAX are held
- * (the oldest), or at shutdown. Those points depend only on the input, and
- * the host keeps the order of object entries, so the report does not depend
- * on the threads' timing; such an entry comes after its flow's when the
- * flow closes first.
+ * or MD5_HELD_CLOSES flows have closed since (the oldest, so a live capture
+ * keeps its report moving), or at shutdown. Those points depend only on the
+ * input, and the host keeps the order of object entries, so the report does
+ * not depend on the threads' timing; such an entry comes after its flow's
+ * when the flow closes first.
  *
  * Parameters: md5_also=sha256[,sha1,...] adds digests (libcrypto names).
  * Built like any third-party scanner: only <tcpflow/scanner.h>. */
@@ -51,6 +52,7 @@
 enum { LANE_FLOWS, LANE_OBJECTS };
 #define MD5_OBJECT_BACKGROUND (16u * 1024u)
 #define MD5_HELD_MAX 64u
+#define MD5_HELD_CLOSES 64u
 
 static const struct tf_host *host;
 
@@ -64,6 +66,7 @@ struct md5_state {
 	int no_hasher;                     /* none could be started */
 	struct md5_flow *held_head, *held_tail;   /* objects with a held entry, oldest first */
 	unsigned nheld;
+	uint64_t closes;                   /* flows closed so far */
 	uint64_t bg_objects, bg_object_bytes;
 };
 
@@ -78,6 +81,7 @@ struct md5_flow {
 	uint64_t bg_bytes;
 	/* a held object */
 	struct tf_entry *entry;
+	uint64_t held_at;                  /* closes when it was held */
 	char *type;                        /* its type, for a warning */
 	struct md5_flow *next;
 };
@@ -383,6 +387,9 @@ static void md5_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flow
 {
 	struct md5_state *st = state;
 	struct md5_flow *f = *flow_state;
+	st->closes++;
+	while (st->held_head && st->closes - st->held_head->held_at > MD5_HELD_CLOSES)
+		held_finish(st, ctx);
 	if (!f)
 		return;
 	bg_settle(st, f);
@@ -452,6 +459,7 @@ static int held_start(struct md5_state *st, struct tf_ctx *ctx, const struct tf_
 		return -1;
 	}
 	f->entry = obj->entry;
+	f->held_at = st->closes;
 	size_t len = (size_t)obj->len;
 	size_t taken = hasher_add(f->hz, &f->bg, obj->data, len);
 	if (taken < len && (f->bg.failed ||
