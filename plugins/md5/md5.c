@@ -16,12 +16,14 @@
  * flow's close waits for them. Small flows are hashed inline: handing a few
  * KB over costs more than hashing them. An object of MD5_OBJECT_BACKGROUND
  * bytes or more goes to a second thread, and its report entry is held open
- * (ABI 1.3) until its digest is in: once more than MD5_HELD_MAX are held
- * or MD5_HELD_CLOSES flows have closed since (the oldest, so a live capture
- * keeps its report moving), or at shutdown. Those points depend only on the
- * input, and the host keeps the order of object entries, so the report does
- * not depend on the threads' timing; such an entry comes after its flow's
- * when the flow closes first.
+ * (ABI 1.3) until its digest is in: the oldest once more than MD5_HELD_MAX
+ * are held, or once MD5_HELD_CLOSES flows have closed or MD5_HELD_OBJECTS
+ * objects have come since it was held (every object entry after a held one
+ * waits for it, and a live capture's report keeps moving), and all at
+ * shutdown. Those points depend only on the input, and the host keeps the
+ * order of object entries, so the report does not depend on the threads'
+ * timing; such an entry comes after its flow's when the flow closes first,
+ * and its <hashdigest> after the elements of scanners dispatched after md5.
  *
  * Parameters: md5_also=sha256[,sha1,...] adds digests (libcrypto names).
  * Built like any third-party scanner: only <tcpflow/scanner.h>. */
@@ -53,6 +55,7 @@ enum { LANE_FLOWS, LANE_OBJECTS };
 #define MD5_OBJECT_BACKGROUND (16u * 1024u)
 #define MD5_HELD_MAX 64u
 #define MD5_HELD_CLOSES 64u
+#define MD5_HELD_OBJECTS 1024u
 
 static const struct tf_host *host;
 
@@ -67,6 +70,8 @@ struct md5_state {
 	struct md5_flow *held_head, *held_tail;   /* objects with a held entry, oldest first */
 	unsigned nheld;
 	uint64_t closes;                   /* flows closed so far */
+	uint64_t objects;                  /* objects seen so far */
+	int no_hold;                       /* the host holds no entry (no report) */
 	uint64_t bg_objects, bg_object_bytes;
 };
 
@@ -82,6 +87,7 @@ struct md5_flow {
 	/* a held object */
 	struct tf_entry *entry;
 	uint64_t held_at;                  /* closes when it was held */
+	uint64_t held_obj;                 /* objects then */
 	char *type;                        /* its type, for a warning */
 	struct md5_flow *next;
 };
@@ -388,7 +394,7 @@ static void md5_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flow
 	struct md5_state *st = state;
 	struct md5_flow *f = *flow_state;
 	st->closes++;
-	while (st->held_head && st->closes - st->held_head->held_at > MD5_HELD_CLOSES)
+	while (st->held_head && st->closes - st->held_head->held_at >= MD5_HELD_CLOSES)
 		held_finish(st, ctx);
 	if (!f)
 		return;
@@ -443,16 +449,18 @@ static void held_finish(struct md5_state *st, struct tf_ctx *ctx)
  * 0, or -1 when it is to be hashed here. */
 static int held_start(struct md5_state *st, struct tf_ctx *ctx, const struct tf_object *obj)
 {
-	if (!TF_HAS(host, struct tf_host, entry_release) || obj->len > SIZE_MAX)
+	if (st->no_hold || !TF_HAS(host, struct tf_host, entry_release) || obj->len > SIZE_MAX)
 		return -1;
 	struct md5_flow *f = calloc(1, sizeof *f);
 	if (!f)
 		return -1;
 	f->st = st;
 	f->bg.arg = f;
+	int hold = -EINVAL;
 	if (lane_take(st, f, LANE_OBJECTS) < 0 || digests_begin(st, f->c) < 0 ||
 	    !(f->type = strdup(obj->type ? obj->type : "")) ||
-	    host->entry_hold(ctx, obj->entry) < 0) {
+	    (hold = host->entry_hold(ctx, obj->entry)) < 0) {
+		st->no_hold = hold == -ENOTSUP;     /* no report: never again */
 		digests_free(st, f->c);
 		free(f->type);
 		free(f);
@@ -460,6 +468,7 @@ static int held_start(struct md5_state *st, struct tf_ctx *ctx, const struct tf_
 	}
 	f->entry = obj->entry;
 	f->held_at = st->closes;
+	f->held_obj = st->objects;
 	size_t len = (size_t)obj->len;
 	size_t taken = hasher_add(f->hz, &f->bg, obj->data, len);
 	if (taken < len && (f->bg.failed ||
@@ -480,6 +489,9 @@ static int held_start(struct md5_state *st, struct tf_ctx *ctx, const struct tf_
 static void md5_object(struct tf_ctx *ctx, void *state, const struct tf_object *obj)
 {
 	struct md5_state *st = state;
+	st->objects++;
+	while (st->held_head && st->objects - st->held_head->held_obj > MD5_HELD_OBJECTS)
+		held_finish(st, ctx);
 	if (obj->len >= MD5_OBJECT_BACKGROUND && held_start(st, ctx, obj) == 0)
 		return;
 	EVP_MD_CTX *c[MD5_MAX_DIGESTS] = { NULL };

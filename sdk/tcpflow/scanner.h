@@ -299,10 +299,11 @@ struct tf_host {
 	 * (desc->suffix) or takes desc->file, gives it a report entry (a
 	 * <fileobject> of its own with <filename>, <filesize> and <derived type=
 	 * producer= parent= depth=> carrying the metadata as <meta name= value=/>;
-	 * written once the dispatch is over, so a long flow's objects do not wait
-	 * for the flow's own entry), and before
-	 * returning dispatches it to every enabled scanner's on_object (the
-	 * emitter's too), in the same deterministic order as all events. Objects
+	 * written once the dispatch is over and no entry before it is held
+	 * (entry_hold), so a long flow's objects do not wait for the flow's own
+	 * entry), and before returning dispatches it to every enabled scanner's
+	 * on_object (the emitter's too; during shutdown, only to the scanners
+	 * not yet shut down), in the same deterministic order as all events. Objects
 	 * deeper than the host's limit (-S max_object_depth, default 8) are
 	 * refused with -ELOOP. */
 	int (*emit_object)(struct tf_ctx *ctx, struct tf_entry *parent,
@@ -328,11 +329,13 @@ struct tf_host {
 	 * the flow closes, after on_flow_close, so release the entries of a
 	 * flow's objects by then to keep them before it. What is still held
 	 * when shutdown returns is released by the host. 0; -EINVAL when entry
-	 * is not the object being dispatched to this scanner or is held by it
+	 * is not the entry of an object being dispatched (obj->entry, or an
+	 * ancestor's during a nested dispatch) or is held by this scanner
 	 * already; -ENOTSUP when there is no report (-S enable_report=NO). */
 	int (*entry_hold)(struct tf_ctx *ctx, struct tf_entry *entry);
 	/* Let a held entry be written; the handle is gone. 0, or -EINVAL when
-	 * this scanner does not hold it. */
+	 * this scanner does not hold it (the host looks the handle up among
+	 * the entries it keeps; a stale one is a scanner's bug). */
 	int (*entry_release)(struct tf_ctx *ctx, struct tf_entry *entry);
 };
 

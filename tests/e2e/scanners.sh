@@ -134,7 +134,8 @@ MKCAP="$TOP_SRCDIR/tests/e2e/mkcap.py"
 if [ -n "$PYTHON3" ] && "$PYTHON3" "$MKCAP" download "$TMP/dl.pcap" 3 1000 &&
 	"$PYTHON3" "$MKCAP" download "$TMP/dl-hole.pcap" 3 1000 drop 600 &&
 	"$PYTHON3" "$MKCAP" download "$TMP/dl-late.pcap" 3 1000 late 600 &&
-	"$PYTHON3" "$MKCAP" download "$TMP/dl-http.pcap" 3 1000 http; then
+	"$PYTHON3" "$MKCAP" download "$TMP/dl-http.pcap" 3 1000 http &&
+	"$PYTHON3" "$MKCAP" download "$TMP/dl-many.pcap" 150 14 http; then
 	run_tf bg -d 20 -S md5 -S md5_also=sha256 -o "$TMP/bg" -r "$TMP/dl.pcap"
 	check_eq "background: exit status" 0 "$RC"
 	check_digests "background: three 1.5 MB flows" "$TMP/bg"
@@ -180,8 +181,23 @@ if [ -n "$PYTHON3" ] && "$PYTHON3" "$MKCAP" download "$TMP/dl.pcap" 3 1000 &&
 			"3 bodies, '3 objects ($body_bytes bytes)'" \
 			"$nbody bodies, $(grep -i objects "$RUN_ERR" | head -n 2 | tr '\n' '|')"
 	fi
+	# 150 bodies of 20 KB at once: more are held than md5 keeps (64), and
+	# 64 flows close while some are held; every entry still gets its digest
+	# and the report's order is the same in two runs
+	run_tf bgmany -d 20 -S http -S md5 -o "$TMP/bgmany" -r "$TMP/dl-many.pcap"
+	check_digests "background objects, 150 held" "$TMP/bgmany"
+	if grep -q ': 150 objects ([0-9]* bytes) hashed in the background' "$RUN_ERR"; then
+		ok "background objects, 150 held: all went to the hasher"
+	else
+		fail "background objects, 150 held: all went to the hasher" "150 objects" \
+			"$(grep -i objects "$RUN_ERR" | head -n 2 | tr '\n' '|')"
+	fi
+	run_tf bgmany2 -S http -S md5 -o "$TMP/bgmany2" -r "$TMP/dl-many.pcap"
+	names() { grep -o '<filename>[^<]*</filename>' "$1/report.xml" | sed 's#.*/##'; }
+	check_eq "background objects, 150 held: the same entry order in two runs" \
+		"$(names "$TMP/bgmany" | md5sum)" "$(names "$TMP/bgmany2" | md5sum)"
 else
-	fail "mkcap.py download" "four captures" "python3 or mkcap.py failed"
+	fail "mkcap.py download" "five captures" "python3 or mkcap.py failed"
 fi
 
 # -FX: no files; the streamed digests equal those of a run with files
