@@ -44,8 +44,8 @@
 #define MD5_MAX_DIGESTS 8
 #define MD5_CHUNK 65536
 #define MD5_BACKGROUND_AFTER (128u * 1024u)
-/* at most 32 chunks of MD5_CHUNK (2 MiB) wait for each hasher (16 MiB for
- * the objects' measured no faster on bulk) */
+/* at most 32 chunks of MD5_CHUNK (2 MiB) wait for each hasher (a longer
+ * queue for the objects' measured no faster on bulk) */
 #define MD5_QUEUED 32u
 /* Two threads, one for flows and one for objects: a flow's close waits for
  * its digest, and so for what its thread has queued before it, but not for
@@ -247,9 +247,8 @@ static int bg_update(void *arg, const uint8_t *p, size_t len)
 
 /* Wait until the hasher has digested all f handed it: f->c is then the
  * packet loop's again. */
-static void bg_settle(struct md5_state *st, struct md5_flow *f)
+static void bg_settle(struct md5_flow *f)
 {
-	(void)st;
 	if (f->bg.added && hasher_wait(f->hz, &f->bg) < 0)
 		f->broken = 1;
 }
@@ -294,7 +293,7 @@ static int flow_zeros(struct md5_state *st, struct md5_flow *f, uint64_t n)
 {
 	if (f->bg.added && hasher_add_zeros(f->hz, &f->bg, n) == 0)
 		return 0;
-	bg_settle(st, f);   /* no memory for it: what is handed over first */
+	bg_settle(f);   /* no memory for it: what is handed over first */
 	return f->broken ? -1 : feed_zeros(st, f->c, n);
 }
 
@@ -398,7 +397,7 @@ static void md5_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flow
 		held_finish(st, ctx);
 	if (!f)
 		return;
-	bg_settle(st, f);
+	bg_settle(f);
 	if (f->bg_bytes)
 		tf_logf(host, ctx, TF_LOG_DEBUG, "flow %llu: %llu bytes hashed in the background",
 			(unsigned long long)flow->id, (unsigned long long)f->bg_bytes);
@@ -425,6 +424,18 @@ static void md5_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flow
 	*flow_state = NULL;
 }
 
+/* An object's digests into its entry when ok, else a warning; then c's
+ * contexts are freed. */
+static void object_digests(struct md5_state *st, struct tf_ctx *ctx, struct tf_entry *entry,
+			   EVP_MD_CTX **c, int ok, const char *type)
+{
+	if (ok)
+		emit_digests(st, ctx, entry, c);
+	else
+		tf_logf(host, ctx, TF_LOG_WARN, "cannot hash object %s", type);
+	digests_free(st, c);
+}
+
 /* Wait for the oldest held object's digest, write it into its entry and
  * let the entry go. */
 static void held_finish(struct md5_state *st, struct tf_ctx *ctx)
@@ -434,13 +445,9 @@ static void held_finish(struct md5_state *st, struct tf_ctx *ctx)
 	if (!st->held_head)
 		st->held_tail = NULL;
 	st->nheld--;
-	bg_settle(st, f);
-	if (!f->broken)
-		emit_digests(st, ctx, f->entry, f->c);
-	else
-		tf_logf(host, ctx, TF_LOG_WARN, "cannot hash object %s", f->type);
+	bg_settle(f);
+	object_digests(st, ctx, f->entry, f->c, !f->broken, f->type);
 	host->entry_release(ctx, f->entry);
-	digests_free(st, f->c);
 	free(f->type);
 	free(f);
 }
@@ -495,12 +502,9 @@ static void md5_object(struct tf_ctx *ctx, void *state, const struct tf_object *
 	if (obj->len >= MD5_OBJECT_BACKGROUND && held_start(st, ctx, obj) == 0)
 		return;
 	EVP_MD_CTX *c[MD5_MAX_DIGESTS] = { NULL };
-	if (digests_begin(st, c) == 0 &&
-	    (obj->len == 0 || digests_update(st, c, obj->data, (size_t)obj->len) == 0))
-		emit_digests(st, ctx, obj->entry, c);
-	else
-		tf_logf(host, ctx, TF_LOG_WARN, "cannot hash object %s", obj->type);
-	digests_free(st, c);
+	int ok = digests_begin(st, c) == 0 &&
+		 (obj->len == 0 || digests_update(st, c, obj->data, (size_t)obj->len) == 0);
+	object_digests(st, ctx, obj->entry, c, ok, obj->type);
 }
 
 static const struct tf_scanner md5_scanner = {
