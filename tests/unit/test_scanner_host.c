@@ -160,6 +160,25 @@ static struct scanner_host *host_with(size_t n, int *rc)
 	return h;
 }
 
+/* A started host with n scanners, each enabled by name, writing to rep
+ * (may be NULL). Free the requests with free_reqs. */
+static struct scanner_host *started_host(struct report *rep, size_t n,
+					 const scanner_host_entry_fn *entry, const char *const *name)
+{
+	for (size_t i = 0; i < n; i++)
+		set_req(i, SCANNER_ENABLE, name[i], NULL);
+	cfg.scanner_reqs = reqs;
+	cfg.nscanner_reqs = n;
+	struct scanner_host *h = scanner_host_new(&cfg);
+	ck_assert_ptr_nonnull(h);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(scanner_host_add(h, entry[i], name[i], 1, err, sizeof err), 0);
+	ck_assert_int_eq(scanner_host_apply(h, err, sizeof err), 0);
+	ck_assert_int_eq(scanner_host_start(h, err, sizeof err), 0);
+	scanner_host_attach(h, rep, NULL);
+	return h;
+}
+
 START_TEST(requests)
 {
 	int rc;
@@ -711,14 +730,9 @@ START_TEST(held_entries)
 		char *argv[] = { (char *)"tcpflow", NULL };
 		struct report *rep = with_report ? report_open(rpath, 1, argv, err, sizeof err) : NULL;
 		ck_assert(!with_report || rep);
-		set_req(0, SCANNER_ENABLE, "holder", NULL);
-		cfg.scanner_reqs = reqs;
-		cfg.nscanner_reqs = 1;
-		struct scanner_host *h = scanner_host_new(&cfg);
-		ck_assert_int_eq(scanner_host_add(h, e_holder, "holder.so", 1, err, sizeof err), 0);
-		ck_assert_int_eq(scanner_host_apply(h, err, sizeof err), 0);
-		ck_assert_int_eq(scanner_host_start(h, err, sizeof err), 0);
-		scanner_host_attach(h, rep, NULL);
+		const scanner_host_entry_fn entry[] = { e_holder };
+		const char *const name[] = { "holder" };
+		struct scanner_host *h = started_host(rep, 1, entry, name);
 		held_one = held_three = NULL;
 		hold_rc = 1;
 
@@ -812,16 +826,9 @@ START_TEST(objects_at_shutdown)
 	d_early.shutdown = early_shutdown;
 	d_late.on_object = late_object;
 	d_late.shutdown = late_shutdown;
-	set_req(0, SCANNER_ENABLE, "early", NULL);
-	set_req(1, SCANNER_ENABLE, "late", NULL);
-	cfg.scanner_reqs = reqs;
-	cfg.nscanner_reqs = 2;
-	struct scanner_host *h = scanner_host_new(&cfg);
-	ck_assert_int_eq(scanner_host_add(h, e_early, "early.so", 1, err, sizeof err), 0);
-	ck_assert_int_eq(scanner_host_add(h, e_late, "late.so", 1, err, sizeof err), 0);
-	ck_assert_int_eq(scanner_host_apply(h, err, sizeof err), 0);
-	ck_assert_int_eq(scanner_host_start(h, err, sizeof err), 0);
-	scanner_host_attach(h, NULL, NULL);
+	const scanner_host_entry_fn entry[] = { e_early, e_late };
+	const char *const name[] = { "early", "late" };
+	struct scanner_host *h = started_host(NULL, 2, entry, name);
 	early_down = early_after_down = late_seen = 0;
 	scanner_host_shutdown(h);
 	ck_assert_int_eq(early_down, 1);
