@@ -230,6 +230,7 @@ static void idle(struct run *r)
 {
 	tcp_expire(&r->tcp, (int64_t)time(NULL) + r->cfg->tdelta);
 	check_write_errors(r);
+	scanner_host_idle(r->host);
 	report_sync(r->report);
 }
 

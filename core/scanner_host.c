@@ -1908,6 +1908,23 @@ void scanner_host_packet(struct scanner_host *h, const struct pkt *p, int decode
 	}
 }
 
+/* ---- idle (live capture) ------------------------------------------------------------------ */
+
+void scanner_host_idle(struct scanner_host *h)
+{
+	if (!h || h->shut)
+		return;
+	for (size_t i = 0; i < h->non; i++) {
+		struct tf_ctx *s = h->on[i];
+		if (s->d.on_idle) {
+			s->d.on_idle(s, s->state);
+			after_call(s);
+		}
+	}
+	if (!h->nesting && !h->closing)
+		flush_pending(h);
+}
+
 /* ---- the end ---------------------------------------------------------------------------------- */
 
 void scanner_host_shutdown(struct scanner_host *h)

@@ -108,6 +108,10 @@ void scanner_host_gap(struct scanner_host *h, struct tcp_flow *f, uint64_t off, 
 int scanner_host_flow_close(struct scanner_host *h, struct tcp_flow *f,
 			    const struct report_flow *rf);
 
+/* A live capture has nothing to read: every started scanner's on_idle (ABI
+ * 1.4), then the object entries no longer held are written. */
+void scanner_host_idle(struct scanner_host *h);
+
 /* Call shutdown of every started scanner (in dispatch order); their
  * summaries go to the report. Idempotent. */
 void scanner_host_shutdown(struct scanner_host *h);

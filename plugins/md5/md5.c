@@ -19,7 +19,7 @@
  * (ABI 1.3) until its digest is in: the oldest once more than MD5_HELD_MAX
  * are held, or once MD5_HELD_CLOSES flows have closed or MD5_HELD_OBJECTS
  * objects have come since it was held (every object entry after a held one
- * waits for it, and a live capture's report keeps moving), and all at
+ * waits for it), all when a live capture is idle (ABI 1.4), and all at
  * shutdown. Those points depend only on the input, and the host keeps the
  * order of object entries, so the report does not depend on the threads'
  * timing; such an entry comes after its flow's when the flow closes first,
@@ -507,6 +507,14 @@ static void md5_object(struct tf_ctx *ctx, void *state, const struct tf_object *
 	object_digests(st, ctx, obj->entry, c, ok, obj->type);
 }
 
+/* A live capture is idle: every held entry gets its digest now. */
+static void md5_idle(struct tf_ctx *ctx, void *state)
+{
+	struct md5_state *st = state;
+	while (st->held_head)
+		held_finish(st, ctx);
+}
+
 static const struct tf_scanner md5_scanner = {
 	.size = sizeof(struct tf_scanner),
 	.abi_major = TF_ABI_MAJOR,
@@ -523,6 +531,7 @@ static const struct tf_scanner md5_scanner = {
 	.on_gap = md5_gap,
 	.on_flow_close = md5_flow_close,
 	.on_object = md5_object,
+	.on_idle = md5_idle,
 };
 
 TF_EXPORT const struct tf_scanner *TF_ENTRY(const struct tf_host *h)

@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define TF_ABI_MAJOR 1
-#define TF_ABI_MINOR 3
+#define TF_ABI_MINOR 4
 
 /* The entry symbol carries the major version: a scanner built for another
  * major simply has no matching symbol. */
@@ -394,6 +394,14 @@ struct tf_scanner {
 
 	/* A derived object, emitted by any scanner. */
 	void (*on_object)(struct tf_ctx *ctx, void *state, const struct tf_object *obj);
+
+	/* ABI 1.4. A live capture has had nothing to read for a while (a
+	 * quarter of a second; again each time that passes), and the report is
+	 * flushed after this: finish what was kept for later, such as held
+	 * entries, so the report is current. Never called for capture files,
+	 * so a run on a file does not depend on it. The host reads it only from
+	 * a descriptor whose size covers it. */
+	void (*on_idle)(struct tf_ctx *ctx, void *state);
 };
 
 /* Smallest descriptor the host accepts for ABI 1.0 (through on_object). */

@@ -2,9 +2,10 @@
 # End-to-end: live capture. In a network namespace of its own (loopback
 # only), an HTTP server and a client exchange real traffic while tcpflow
 # captures it: with -i lo, with the default device, with -p, as console
-# output, with tcp_timeout closing an idle connection on the wall clock, and
-# with -U/-z. Each capture is ended by SIGINT or SIGTERM, and the flow files
-# and the report must be complete.
+# output, with tcp_timeout closing an idle connection on the wall clock, with
+# md5's held entries let out while the capture is idle, and with -U/-z. Each
+# capture is ended by SIGINT or SIGTERM, and the flow files and the report
+# must be complete.
 # Skipped (77) when network namespaces cannot be made (not root, no ip(8)).
 . "$(dirname "$0")/lib.sh"
 
@@ -201,7 +202,25 @@ s.close()' &
 fi
 exec 7>&-
 
-# 5. -U nobody -z DIR: capture as root, write as nobody inside DIR
+# 5. -S http -S md5: a body of 16 KiB is hashed on md5's second thread with
+# its report entry held; the capture going idle lets it out, so the report
+# has the body's digest while tcpflow still runs
+if start_tf md5 -i lo -S http -S md5 -o "$TMP/md5" port 8001; then
+	fetch 8001 /bin.dat "$TMP/got6"
+	want=$(md5_of "$TMP/www/bin.dat")
+	seen=0
+	for _ in $(seq 50); do
+		grep -q ">$want<" "$TMP/md5/report.xml" 2>/dev/null && { seen=1; break; }
+		sleep 0.1
+	done
+	check_eq "-S md5 live: the body's MD5 is in the report before the capture ends" 1 "$seen"
+	stop_tf "-S md5 live" INT
+	# two flows, the request's and the response's headers, the body
+	check_report "-S md5 live" "$TMP/md5/report.xml" 5
+	check_eq "-S md5 live: the body's MD5, once" 1 "$(grep -c ">$want<" "$TMP/md5/report.xml")"
+fi
+
+# 6. -U nobody -z DIR: capture as root, write as nobody inside DIR
 if id nobody >/dev/null 2>&1; then
 	mkdir -p "$TMP/jail/out"
 	chown nobody "$TMP/jail/out"

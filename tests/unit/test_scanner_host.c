@@ -2,8 +2,8 @@
  * (no dlopen; the e2e test loads real shared objects): descriptor checks,
  * request handling, init failures, dispatch order, flow state, the
  * TF_FLOW_REWRITTEN decision, derived objects and their depth limit, the
- * report entries, an object's runs and gaps (ABI 1.2), -Z and held entries
- * (ABI 1.3). */
+ * report entries, an object's runs and gaps (ABI 1.2), -Z, held entries
+ * (ABI 1.3) and idle calls (ABI 1.4). */
 #include "scanner_host.h"
 #include "stats.h"
 #include "tcpflow/scanner.h"
@@ -778,6 +778,112 @@ START_TEST(held_entries)
 }
 END_TEST
 
+/* ---- ABI 1.4: idle --------------------------------------------------------------------- */
+
+DESC(d_idler, "idler");
+DESC(d_older, "older");
+static const struct tf_scanner *e_idler(const struct tf_host *h) { host = h; return &d_idler; }
+static const struct tf_scanner *e_older(const struct tf_host *h) { host = h; return &d_older; }
+static struct tf_entry *idler_held;
+static int idler_idles, older_idles;
+
+static void idler_data(struct tf_ctx *ctx, void *state, const struct tf_flow *flow, void **fs,
+		       uint64_t off, const uint8_t *data, size_t len)
+{
+	(void)state;
+	(void)fs;
+	(void)off;
+	(void)data;
+	(void)len;
+	static const char *const types[] = { "big", "small" };
+	for (int i = 0; i < 2; i++) {
+		struct tf_object_desc d = { .size = sizeof d, .type = types[i],
+					    .data = (const uint8_t *)"abc", .len = 3 };
+		ck_assert_int_eq(host->emit_object(ctx, flow->entry, &d), 0);
+	}
+}
+
+static void idler_object(struct tf_ctx *ctx, void *state, const struct tf_object *obj)
+{
+	(void)state;
+	if (!strcmp(obj->type, "big")) {
+		ck_assert_int_eq(host->entry_hold(ctx, obj->entry), 0);
+		idler_held = obj->entry;
+	}
+}
+
+static void idler_idle(struct tf_ctx *ctx, void *state)
+{
+	(void)state;
+	idler_idles++;
+	if (!idler_held)
+		return;
+	ck_assert_int_eq(host->report_element(ctx, idler_held, "when", "idle"), 0);
+	ck_assert_int_eq(host->entry_release(ctx, idler_held), 0);
+	idler_held = NULL;
+}
+
+static void older_idle(struct tf_ctx *ctx, void *state)
+{
+	(void)ctx;
+	(void)state;
+	older_idles++;
+}
+
+/* A held entry, and the entry emitted after it, reach the report when the
+ * host says the capture is idle; a descriptor of ABI 1.3's size has no
+ * on_idle, whatever lies beyond its size. */
+START_TEST(idle_releases)
+{
+	d_idler.on_data = idler_data;
+	d_idler.on_object = idler_object;
+	d_idler.on_idle = idler_idle;
+	d_older.abi_minor = 3;
+	d_older.size = offsetof(struct tf_scanner, on_idle);
+	d_older.on_idle = older_idle;
+	char dir[] = "/tmp/test_scanner_host.XXXXXX", rpath[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(rpath, sizeof rpath, "%s/report.xml", dir);
+	char *argv[] = { (char *)"tcpflow", NULL };
+	struct report *rep = report_open(rpath, 1, argv, err, sizeof err);
+	ck_assert_ptr_nonnull(rep);
+	const scanner_host_entry_fn entry[] = { e_idler, e_older };
+	const char *const name[] = { "idler", "older" };
+	struct scanner_host *h = started_host(rep, 2, entry, name);
+	idler_held = NULL;
+	idler_idles = older_idles = 0;
+
+	struct tcp_flow f;
+	fake_flow(&f, 5, "out/flow5");
+	scanner_host_data(h, &f, 0, (const uint8_t *)"x", 1);
+	report_sync(rep);
+	const char *x = slurp(rpath);
+	ck_assert_ptr_null(strstr(x, "<derived type='big'"));
+	ck_assert_ptr_null(strstr(x, "<derived type='small'"));   /* waits for big */
+
+	scanner_host_idle(h);
+	report_sync(rep);
+	x = slurp(rpath);
+	const char *big = strstr(x, "<derived type='big'");
+	const char *when = strstr(x, "<when>idle</when>");
+	const char *small = strstr(x, "<derived type='small'");
+	ck_assert(big && when && small && big < when && when < small);
+	ck_assert_int_eq(idler_idles, 1);
+	ck_assert_int_eq(older_idles, 0);
+
+	scanner_host_idle(h);          /* nothing held: nothing more */
+	ck_assert_int_eq(idler_idles, 2);
+	scanner_host_shutdown(h);
+	scanner_host_idle(h);          /* after shutdown: not called */
+	ck_assert_int_eq(idler_idles, 2);
+	scanner_host_free(h);
+	free_reqs();
+	ck_assert_int_eq(report_close(rep), 0);
+	unlink(rpath);
+	rmdir(dir);
+}
+END_TEST
+
 /* ---- objects emitted at shutdown -------------------------------------------------- */
 
 DESC(d_early, "early");
@@ -854,6 +960,7 @@ int main(void)
 	tcase_add_test(tc, object_ranges);
 	tcase_add_test(tc, held_entries);
 	tcase_add_test(tc, objects_at_shutdown);
+	tcase_add_test(tc, idle_releases);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
