@@ -100,9 +100,37 @@ static const struct tf_param md5_params[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* The digest named name, or NULL. With OpenSSL 3 it is fetched once here:
+ * a digest looked up by name is fetched again at every EVP_DigestInit_ex,
+ * which cost more than hashing a small object. Free with md_free. */
+static const EVP_MD *md_get(const char *name)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	return EVP_MD_fetch(NULL, name, NULL);
+#else
+	return EVP_get_digestbyname(name);
+#endif
+}
+
+static void md_free(const EVP_MD *md)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	EVP_MD_free((EVP_MD *)md);
+#else
+	(void)md;
+#endif
+}
+
+static void mds_free(struct md5_state *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		md_free(st->md[i]);
+	st->n = 0;
+}
+
 static int add_digest(struct md5_state *st, struct tf_ctx *ctx, const char *name)
 {
-	const EVP_MD *md = EVP_get_digestbyname(name);
+	const EVP_MD *md = md_get(name);
 	if (!md) {
 		tf_logf(host, ctx, TF_LOG_ERROR, "md5_also: unknown digest '%s' (libcrypto names: "
 			"sha1, sha224, sha256, sha384, sha512, sha3-256, ...)", name);
@@ -115,9 +143,12 @@ static int add_digest(struct md5_state *st, struct tf_ctx *ctx, const char *name
 		label[i] = (sn[i] >= 'a' && sn[i] <= 'z') ? (char)(sn[i] - 'a' + 'A') : sn[i];
 	label[i] = '\0';
 	for (size_t j = 0; j < st->n; j++)
-		if (!strcmp(st->label[j], label))
+		if (!strcmp(st->label[j], label)) {
+			md_free(md);
 			return 0;   /* asked for twice (or md5 itself) */
+		}
 	if (st->n == MD5_MAX_DIGESTS) {
+		md_free(md);
 		tf_logf(host, ctx, TF_LOG_ERROR, "md5_also: at most %d digests",
 			MD5_MAX_DIGESTS - 1);
 		return -E2BIG;
@@ -157,6 +188,7 @@ static int md5_init(struct tf_ctx *ctx, void **state)
 		p += n;
 	}
 	if (rc < 0) {
+		mds_free(st);
 		free(st->buf);
 		free(st);
 		return rc;
@@ -179,6 +211,7 @@ static void md5_shutdown(struct tf_ctx *ctx, void *state)
 				(unsigned long long)st->bg_object_bytes);
 		for (unsigned i = 0; i < st->nlanes; i++)
 			hasher_free(st->hasher[i]);
+		mds_free(st);
 		free(st->buf);
 		free(st);
 	}
