@@ -52,7 +52,10 @@
  * objects (the bodies of a bulk transfer are as many bytes again). */
 #define MD5_LANES 2
 enum { LANE_FLOWS, LANE_OBJECTS };
-#define MD5_OBJECT_BACKGROUND (16u * 1024u)
+/* Objects from this size on are hashed on the objects' thread. Measured on
+ * many short HTTP exchanges: from 16 down to 2 KiB the packet loop ran 8%
+ * fewer instructions; further down the hand-over ate what it saved. */
+#define MD5_OBJECT_BACKGROUND (2u * 1024u)
 #define MD5_HELD_MAX 64u
 #define MD5_HELD_CLOSES 64u
 #define MD5_HELD_OBJECTS 1024u

@@ -202,7 +202,7 @@ s.close()' &
 fi
 exec 7>&-
 
-# 5. -S http -S md5: a body of 16 KiB is hashed on md5's second thread with
+# 5. -S http -S md5: a body of 16 KiB (2 KiB or more) is hashed on md5's second thread with
 # its report entry held; the capture going idle lets it out, so the report
 # has the body's digest while tcpflow still runs
 if start_tf md5 -i lo -S http -S md5 -o "$TMP/md5" port 8001; then
