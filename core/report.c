@@ -1115,6 +1115,13 @@ int report_attribute(struct report *r, const char *name, const char *value)
 	return report_status(r);
 }
 
+int report_attribute_u64(struct report *r, const char *name, uint64_t value)
+{
+	char buf[24];
+
+	return report_attribute(r, name, report_u64_text(buf, value));
+}
+
 int report_text(struct report *r, const char *text)
 {
 	if (!r)
@@ -1154,6 +1161,13 @@ int report_element(struct report *r, const char *name, const char *text)
 			return rc;
 	}
 	return report_end_element(r);
+}
+
+int report_element_u64(struct report *r, const char *name, uint64_t value)
+{
+	char buf[24];
+
+	return report_element(r, name, report_u64_text(buf, value));
 }
 
 void report_warning(struct report *r, const char *text)

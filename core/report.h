@@ -96,6 +96,9 @@ int report_attribute(struct report *r, const char *name, const char *value);
 int report_text(struct report *r, const char *text);
 int report_end_element(struct report *r);
 int report_element(struct report *r, const char *name, const char *text);
+/* The same with a number in decimal as the value or the text. */
+int report_attribute_u64(struct report *r, const char *name, uint64_t value);
+int report_element_u64(struct report *r, const char *name, uint64_t value);
 
 /* Format the XML on w's threads from here on: the element calls are recorded
  * and replayed there in order (w must outlive r or another call here). NULL:

@@ -1331,28 +1331,18 @@ static int entry_strings(struct tf_entry *e, const struct tf_object_desc *d, con
 	return 0;
 }
 
-static void report_u64_attr(struct report *r, const char *name, uint64_t v)
-{
-	char num[32];
-	snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-	report_attribute(r, name, num);
-}
-
 static void write_object_entry(struct report *r, struct tf_entry *e)
 {
-	char num[32];
 	report_start_element(r, "fileobject");
 	if (e->path)
 		report_element(r, "filename", e->path);
-	snprintf(num, sizeof num, "%llu", (unsigned long long)e->len);
-	report_element(r, "filesize", num);
+	report_element_u64(r, "filesize", e->len);
 	report_start_element(r, "derived");
 	report_attribute(r, "type", e->type);
 	report_attribute(r, "producer", e->producer);
 	if (e->parent_name && *e->parent_name)
 		report_attribute(r, "parent", e->parent_name);
-	snprintf(num, sizeof num, "%u", (unsigned)e->depth);
-	report_attribute(r, "depth", num);
+	report_attribute_u64(r, "depth", e->depth);
 	for (size_t i = 0; i < e->nmeta; i++) {
 		report_start_element(r, "meta");
 		report_attribute(r, "name", e->meta[i].key);
@@ -1364,9 +1354,9 @@ static void write_object_entry(struct report *r, struct tf_entry *e)
 		report_start_element(r, "byte_runs");
 		for (size_t i = 0; i < e->nruns; i++) {
 			report_start_element(r, "byte_run");
-			report_u64_attr(r, "offset", e->runs[i].offset);
-			report_u64_attr(r, "file_offset", e->runs[i].parent_offset);
-			report_u64_attr(r, "len", e->runs[i].len);
+			report_attribute_u64(r, "offset", e->runs[i].offset);
+			report_attribute_u64(r, "file_offset", e->runs[i].parent_offset);
+			report_attribute_u64(r, "len", e->runs[i].len);
 			report_end_element(r);
 		}
 		report_end_element(r);
@@ -1375,8 +1365,8 @@ static void write_object_entry(struct report *r, struct tf_entry *e)
 		report_start_element(r, "gaps");
 		for (size_t i = 0; i < e->nholes; i++) {
 			report_start_element(r, "gap");
-			report_u64_attr(r, "offset", e->holes[i].offset);
-			report_u64_attr(r, "len", e->holes[i].len);
+			report_attribute_u64(r, "offset", e->holes[i].offset);
+			report_attribute_u64(r, "len", e->holes[i].len);
 			report_end_element(r);
 		}
 		report_end_element(r);

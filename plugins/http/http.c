@@ -310,9 +310,20 @@ static int req_copy(struct http_req *d, const struct http_req *s)
 	return 0;
 }
 
+/* v in decimal into buf (len >= 21 holds any); several per message, so
+ * not through snprintf, which costs more than the rest of an attribute. */
 static void u64s(char *buf, size_t len, uint64_t v)
 {
-	snprintf(buf, len, "%llu", (unsigned long long)v);
+	char tmp[24], *o = tmp + sizeof tmp;
+	*--o = '\0';
+	do
+		*--o = (char)('0' + v % 10);
+	while (v /= 10);
+	size_t n = (size_t)(tmp + sizeof tmp - o);
+	if (n <= len)
+		memcpy(buf, o, n);
+	else if (len)
+		buf[0] = '\0';
 }
 
 static void report_u64(struct tf_ctx *ctx, struct tf_entry *e, const char *name, uint64_t v)
@@ -678,8 +689,11 @@ static void build_meta(struct http_flow *hf, struct meta_buf *mb, int body)
 	meta_add(mb, "direction", hf->role == ROLE_REQUEST ? "request" : "response");
 	u64s(mb->num[0], sizeof mb->num[0], m->number);
 	meta_add(mb, "message", mb->num[0]);
-	snprintf(mb->ver, sizeof mb->ver, "%u.%u", (unsigned)hf->parser.http_major,
-		 (unsigned)hf->parser.http_minor);
+	/* llhttp takes one digit each */
+	mb->ver[0] = (char)('0' + hf->parser.http_major % 10);
+	mb->ver[1] = '.';
+	mb->ver[2] = (char)('0' + hf->parser.http_minor % 10);
+	mb->ver[3] = '\0';
 	meta_add(mb, "http_version", mb->ver);
 	if (m->have_req) {
 		meta_add(mb, "method", m->req.method);
@@ -691,7 +705,7 @@ static void build_meta(struct http_flow *hf, struct meta_buf *mb, int body)
 		}
 	}
 	if (hf->role == ROLE_RESPONSE) {
-		snprintf(mb->num[2], sizeof mb->num[2], "%d", m->status);
+		u64s(mb->num[2], sizeof mb->num[2], (uint64_t)m->status);
 		meta_add(mb, "status", mb->num[2]);
 		meta_add(mb, "reason", str_c(&m->reason));
 	}
