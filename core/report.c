@@ -25,6 +25,9 @@
  * is a quarter of the packet loop's time when scanners report an object per
  * HTTP header and body. A flush (at most once a second, report_sync, a
  * warning) hands its block over at once, so the file stays as current.
+ * report_defer goes further: the caller's own function makes the element
+ * calls on the writer thread (the scanner host's object entries), on a
+ * view of the report whose calls go straight to the xmlTextWriter.
  *
  * Attribute values are escaped here (single quotes, as 1.6 writes them) and
  * written raw; libxml2 escapes element text. Every string from outside is
@@ -59,6 +62,7 @@
 #define REPORT_ATTR_NAMES_MAX 1024   /* bytes of attribute names tracked per element */
 #define REPORT_BLOCK (64u * 1024u)   /* ops handed to the writer at a time */
 #define REPORT_BLOCKS_OUT 16u        /* blocks handed over before waiting for them */
+#define REPORT_BLOCK_CALLS 256u      /* deferred calls per block: what their args hold */
 
 struct report_setting {
 	char *name;
@@ -80,6 +84,7 @@ struct report {
 	struct writer *writer;    /* replays the ops; NULL: xmlTextWriter calls here */
 	struct writer_file wf;
 	struct report_block *fill;  /* ops being recorded */
+	struct report *direct;    /* the writer thread's view, for deferred calls */
 	unsigned blocks_out;      /* handed over since the last wait */
 	int header_done;          /* pending sources and <configuration> written */
 	int in_flow;              /* a <fileobject> is open */
@@ -287,15 +292,39 @@ static int xml_flush(struct report *r)
 
 /* ---- ops for the writer thread ------------------------------------------ */
 
-enum { OP_START = 1, OP_END, OP_ATTR, OP_TEXT, OP_FLUSH };
+enum { OP_START = 1, OP_END, OP_ATTR, OP_TEXT, OP_FLUSH, OP_CALL };
 
 /* Ops one after another: the op's byte, then its strings (element or
- * attribute name, value or text), each with its NUL. */
+ * attribute name, value or text), each with its NUL; OP_CALL's function and
+ * argument pointers as they are in memory. */
 struct report_block {
 	struct report *r;
 	size_t used, cap;
+	unsigned calls;           /* OP_CALLs in it */
 	char data[];
 };
+
+static int report_top_level(struct report *r);
+
+struct report_call {
+	report_defer_fn fn;
+	void *arg;
+};
+
+/* On the writer thread: a deferred call on the direct view, whose element
+ * calls go straight to the xmlTextWriter; what it left open is closed. */
+static void call_replay(struct report *r, const struct report_call *c)
+{
+	struct report *d = r->direct;
+	int e;
+
+	c->fn(d, c->arg);
+	report_top_level(d);
+	if ((e = d->err) != 0) {
+		report_fail(r, e);
+		d->err = 0;
+	}
+}
 
 /* On the writer thread: the xmlTextWriter calls the block records. */
 static void ops_replay(void *arg)
@@ -311,6 +340,13 @@ static void ops_replay(void *arg)
 		if (op == OP_ATTR) {
 			v = b->data + i;
 			i += strlen(v) + 1;
+		}
+		if (op == OP_CALL) {
+			struct report_call c;
+			memcpy(&c, b->data + i, sizeof c);
+			i += sizeof c;
+			call_replay(r, &c);
+			continue;
 		}
 		switch (op) {
 		case OP_START: xml_start(r, a); break;
@@ -346,14 +382,13 @@ static void ops_submit(struct report *r)
 		ops_wait(r);
 }
 
-/* Record an op with up to two strings. 0, or -1 once anything failed. */
-static int op_put(struct report *r, int op, const char *a, const char *v)
+/* The block being recorded, with room for need more bytes: the current one,
+ * or a new one once it is full. NULL when out of memory. */
+static struct report_block *op_room(struct report *r, size_t need)
 {
-	size_t la = a ? strlen(a) + 1 : 0, lv = v ? strlen(v) + 1 : 0;
-	size_t need = 1 + la + lv;
 	struct report_block *b = r->fill;
 
-	if (b && b->used + need > b->cap) {
+	if (b && (b->used + need > b->cap || b->calls >= REPORT_BLOCK_CALLS)) {
 		ops_submit(r);
 		b = NULL;
 	}
@@ -361,13 +396,26 @@ static int op_put(struct report *r, int op, const char *a, const char *v)
 		size_t cap = need > REPORT_BLOCK ? need : REPORT_BLOCK;
 		if (!(b = malloc(sizeof *b + cap))) {
 			report_fail(r, ENOMEM);
-			return -1;
+			return NULL;
 		}
 		b->r = r;
 		b->used = 0;
 		b->cap = cap;
+		b->calls = 0;
 		r->fill = b;
 	}
+	return b;
+}
+
+/* Record an op with up to two strings. 0, or -1 once anything failed. */
+static int op_put(struct report *r, int op, const char *a, const char *v)
+{
+	size_t la = a ? strlen(a) + 1 : 0, lv = v ? strlen(v) + 1 : 0;
+	size_t need = 1 + la + lv;
+	struct report_block *b = r->fill;
+
+	if (!(b = op_room(r, need)))
+		return -1;
 	char *p = b->data + b->used;
 	*p++ = (char)op;
 	if (a) {
@@ -1044,6 +1092,44 @@ void report_use_writer(struct report *r, struct writer *w)
 	r->writer = w;
 }
 
+int report_defer(struct report *r, report_defer_fn fn, void *arg)
+{
+	struct report_call c = { fn, arg };
+	struct report_block *b;
+
+	if (!r) {
+		fn(NULL, arg);
+		return 0;
+	}
+	if (report_top_level(r) < 0 || !r->writer) {
+		fn(r->err ? NULL : r, arg);
+		report_top_level(r);
+		return report_status(r);
+	}
+	if (!r->direct) {
+		struct report *d = calloc(1, sizeof *d);
+		if (!d) {
+			report_fail(r, ENOMEM);
+			fn(NULL, arg);
+			return report_status(r);
+		}
+		d->w = r->w;
+		d->fd = -1;
+		d->header_done = 1;
+		r->direct = d;
+	}
+	if (!(b = op_room(r, 1 + sizeof c))) {
+		fn(NULL, arg);
+		return report_status(r);
+	}
+	b->data[b->used++] = (char)OP_CALL;
+	memcpy(b->data + b->used, &c, sizeof c);
+	b->used += sizeof c;
+	b->calls++;
+	report_flush_if_old(r);   /* a complete top-level element, as it will be */
+	return report_status(r);
+}
+
 void report_sync(struct report *r)
 {
 	if (r && !r->in_flow && r->user_depth == 0) {
@@ -1242,6 +1328,7 @@ int report_close(struct report *r)
 	}
 	xmlFreeTextWriter(r->w);   /* flushes and closes r->fd via report_io_close */
 	r->w = NULL;
+	free(r->direct);
 	rc = report_status(r);
 	report_free_pending(r);
 	free(r);

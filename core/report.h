@@ -100,6 +100,18 @@ int report_element(struct report *r, const char *name, const char *text);
 int report_attribute_u64(struct report *r, const char *name, uint64_t value);
 int report_element_u64(struct report *r, const char *name, uint64_t value);
 
+/* Write top-level elements later: fn(rr, arg) makes element calls on rr
+ * (report_start_element ..., as on r), which land in the report after
+ * everything recorded on r before this call. With a writer, fn runs on the
+ * writer's thread (so the packet loop does not format them); else it runs
+ * now with rr = r. rr is NULL when nothing can be written (no report, out
+ * of memory, a failed report): fn then only lets go of arg. fn is called
+ * exactly once and owns arg; what it leaves open is closed after it. Calls
+ * on rr report nothing back; their errors are returned by later calls on r
+ * and by report_close. */
+typedef void (*report_defer_fn)(struct report *rr, void *arg);
+int report_defer(struct report *r, report_defer_fn fn, void *arg);
+
 /* Format the XML on w's threads from here on: the element calls are recorded
  * and replayed there in order (w must outlive r or another call here). NULL:
  * back to formatting here, after everything recorded is written. Errors of

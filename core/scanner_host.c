@@ -1416,17 +1416,28 @@ static int copy_ranges(struct tf_entry *e, const struct tf_object_desc *d, uint6
 	return 0;
 }
 
+/* report_defer's function: an object's entry, then it is freed. */
+static void object_entry_out(struct report *r, void *arg)
+{
+	struct tf_entry *e = arg;
+	if (r)
+		write_object_entry(r, e);
+	entry_free(e);
+}
+
 /* Write the entries of objects whose dispatch is over, in emission order,
  * up to the first one a scanner still holds (all of them once the scanners
- * are shut down). */
+ * are shut down). They are formatted on the report's writer thread: an
+ * entry per HTTP header and body made that a sixth of the packet loop. */
 static void flush_pending(struct scanner_host *h)
 {
 	while (h->pend_head && (!h->pend_head->nholders || h->stopped)) {
 		struct tf_entry *e = h->pend_head;
 		h->pend_head = e->next;
 		if (h->report)
-			write_object_entry(h->report, e);
-		entry_free(e);
+			report_defer(h->report, object_entry_out, e);
+		else
+			entry_free(e);
 	}
 	if (!h->pend_head)
 		h->pend_tail = NULL;

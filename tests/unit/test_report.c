@@ -573,6 +573,87 @@ START_TEST(hostile_text_and_scanner_elements)
 }
 END_TEST
 
+/* report_defer: elements written later (on the writer thread in the
+ * "writer" case) land where the call was made, between the flows around
+ * it; each call runs once and owns its argument; what it leaves open is
+ * closed; its own mistakes are refused as on r. */
+static int deferred_runs, deferred_null, deferred_refused;
+
+static void deferred_object(struct report *rr, void *arg)
+{
+	int *n = arg;
+	char name[32];
+
+	deferred_runs++;
+	if (!rr) {
+		deferred_null++;
+		free(n);
+		return;
+	}
+	snprintf(name, sizeof name, "obj-%d", *n);
+	report_start_element(rr, "fileobject");
+	report_element(rr, "filename", name);
+	report_start_element(rr, "derived");
+	report_attribute_u64(rr, "depth", (uint64_t)*n);
+	if (report_attribute(rr, "depth", "again") == -EINVAL)
+		deferred_refused++;
+	if (*n % 100 == 0)
+		report_start_element(rr, "left_open");   /* closed after the call */
+	else
+		report_end_element(rr), report_end_element(rr);
+	free(n);
+}
+
+START_TEST(deferred_elements)
+{
+	char err[256] = "";
+	char *argv[] = { "tcpflow", NULL };
+	struct report_flow f;
+	struct report *r;
+	xmlDocPtr doc;
+	enum { N = 1000 };
+
+	deferred_runs = deferred_null = deferred_refused = 0;
+	r = open_report(xml_path, 1, argv, err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	flow_v4(&f);
+	for (int i = 0; i < N; i++) {
+		int *n = malloc(sizeof *n);
+		ck_assert_ptr_nonnull(n);
+		*n = i;
+		ck_assert_int_eq(report_flow(r, &f), 0);
+		if (i == N / 2)   /* a summary left open: closed before the call */
+			ck_assert_int_eq(report_start_element(r, "summary"), 0);
+		ck_assert_int_eq(report_defer(r, deferred_object, n), 0);
+	}
+	ck_assert_int_eq(report_close(r), 0);
+	ck_assert_int_eq(deferred_runs, N);
+	ck_assert_int_eq(deferred_refused, N);
+	ck_assert_int_eq(deferred_null, 0);
+
+	doc = parse(xml_path);
+	ck_xp_num(doc, "count(/dfxml/fileobject)", 2 * N);
+	ck_xp_str(doc, "/dfxml/fileobject[2]/filename", "obj-0");
+	ck_xp_str(doc, "/dfxml/fileobject[1001]/filename", f.filename);
+	ck_xp_str(doc, "/dfxml/fileobject[1002]/filename", "obj-500");
+	ck_xp_str(doc, "/dfxml/fileobject[2000]/filename", "obj-999");
+	ck_xp_str(doc, "/dfxml/fileobject[2000]/derived/@depth", "999");
+	ck_xp_num(doc, "count(//left_open)", N / 100);
+	ck_xp_num(doc, "count(/dfxml/fileobject[derived/left_open])", N / 100);
+	ck_xp_num(doc, "count(/dfxml/summary)", 1);
+	ck_xp_str(doc, "name(/dfxml/summary/following-sibling::*[1])", "fileobject");
+	ck_xp_str(doc, "/dfxml/summary/following-sibling::*[1]/filename", "obj-500");
+	xmlFreeDoc(doc);
+
+	/* no report: the call only lets go of its argument */
+	int *n = malloc(sizeof *n);
+	ck_assert_ptr_nonnull(n);
+	*n = 0;
+	ck_assert_int_eq(report_defer(NULL, deferred_object, n), 0);
+	ck_assert_int_eq(deferred_null, 1);
+}
+END_TEST
+
 START_TEST(command_line_with_control_chars)
 {
 	char err[256] = "";
@@ -770,6 +851,7 @@ int main(void)
 	tcase_add_test(tc, incremental_and_deterministic);
 	tcase_add_test(tc, flushes_by_size_and_age);
 	tcase_add_test(tc, hostile_text_and_scanner_elements);
+	tcase_add_test(tc, deferred_elements);
 	tcase_add_test(tc, command_line_with_control_chars);
 	tcase_add_test(tc, null_report_is_a_no_op);
 	tcase_add_test(tc, empty_report_is_well_formed);
@@ -787,6 +869,7 @@ int main(void)
 	tcase_add_test(tc, writer_flushes);
 	tcase_add_test(tc, writer_same_bytes);
 	tcase_add_test(tc, hostile_text_and_scanner_elements);
+	tcase_add_test(tc, deferred_elements);
 	tcase_add_test(tc, command_line_with_control_chars);
 	tcase_add_test(tc, null_report_is_a_no_op);
 	tcase_add_test(tc, empty_report_is_well_formed);
