@@ -1154,12 +1154,72 @@ int report_flow_end(struct report *r)
 
 int report_flow(struct report *r, const struct report_flow *f)
 {
-	if (!r)
-		return 0;
-	if (!f)
-		return -EINVAL;
-	report_flow_begin(r, f);
-	return report_flow_end(r);
+	return report_flow_defer(r, f, NULL, NULL);
+}
+
+/* A flow entry to be written by report_defer: the flow's description, with
+ * its gaps and file name copied after it. */
+struct flow_call {
+	struct report_flow f;
+	report_defer_fn inner;
+	void *arg;
+};
+
+static void flow_call_out(struct report *rr, void *arg)
+{
+	struct flow_call *c = arg;
+
+	if (rr)
+		report_flow_begin(rr, &c->f);
+	if (c->inner)
+		c->inner(rr, c->arg);
+	if (rr)
+		report_flow_end(rr);
+	free(c);
+}
+
+int report_flow_defer(struct report *r, const struct report_flow *f, report_defer_fn inner,
+		      void *arg)
+{
+	struct flow_call *c;
+	size_t lg, ln;
+	char *p;
+
+	if (!r || !f) {
+		if (inner)
+			inner(NULL, arg);
+		return r ? -EINVAL : 0;
+	}
+	if (!r->writer) {
+		report_flow_begin(r, f);
+		if (inner)
+			inner(r->in_flow ? r : NULL, arg);
+		return report_flow_end(r);
+	}
+	lg = f->ngaps && f->gaps ? f->ngaps * sizeof *f->gaps : 0;
+	ln = f->filename ? strlen(f->filename) + 1 : 0;
+	if (!(c = malloc(sizeof *c + lg + ln))) {
+		report_fail(r, ENOMEM);
+		if (inner)
+			inner(NULL, arg);
+		return report_status(r);
+	}
+	c->f = *f;
+	c->inner = inner;
+	c->arg = arg;
+	p = (char *)(c + 1);
+	if (lg) {
+		memcpy(p, f->gaps, lg);
+		c->f.gaps = (const struct report_gap *)(void *)p;
+		p += lg;
+	} else {
+		c->f.gaps = NULL;
+		c->f.ngaps = 0;
+	}
+	if (ln)
+		memcpy(p, f->filename, ln);
+	c->f.filename = ln ? p : NULL;
+	return report_defer(r, flow_call_out, c);
 }
 
 int report_start_element(struct report *r, const char *name)

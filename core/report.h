@@ -112,6 +112,13 @@ int report_element_u64(struct report *r, const char *name, uint64_t value);
 typedef void (*report_defer_fn)(struct report *rr, void *arg);
 int report_defer(struct report *r, report_defer_fn fn, void *arg);
 
+/* report_flow with inner(rr, arg) adding children to the <fileobject> (as
+ * between report_flow_begin and report_flow_end), by way of report_defer:
+ * f is copied, inner owns arg as fn does above (inner may be NULL).
+ * report_flow is this without inner. */
+int report_flow_defer(struct report *r, const struct report_flow *f, report_defer_fn inner,
+		      void *arg);
+
 /* Format the XML on w's threads from here on: the element calls are recorded
  * and replayed there in order (w must outlive r or another call here). NULL:
  * back to formatting here, after everything recorded is written. Errors of

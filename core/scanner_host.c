@@ -1810,6 +1810,17 @@ static int flow_exact(const struct host_flow *hf)
 	       holes == hf->announced && f->file.size == f->next_off;
 }
 
+/* report_flow_defer's inner function: a flow's elements from the scanners. */
+static void flow_ops_out(struct report *r, void *arg)
+{
+	struct host_ops *ops = arg;
+	if (!ops)
+		return;
+	ops_replay(r, ops);
+	ops_free(ops);
+	free(ops);
+}
+
 int scanner_host_flow_close(struct scanner_host *h, struct tcp_flow *f,
 			    const struct report_flow *rf)
 {
@@ -1845,10 +1856,15 @@ int scanner_host_flow_close(struct scanner_host *h, struct tcp_flow *f,
 		h->closing--;
 	}
 	if (rf && h->report) {
-		report_flow_begin(h->report, rf);
-		if (hf)
-			ops_replay(h->report, &hf->entry.ops);
-		rc = report_flow_end(h->report);
+		/* the scanners' elements go with the entry, to the writer thread */
+		struct host_ops *ops = NULL;
+		if (hf && hf->entry.ops.n && (ops = malloc(sizeof *ops))) {
+			*ops = hf->entry.ops;
+			memset(&hf->entry.ops, 0, sizeof hf->entry.ops);
+		} else if (hf) {
+			ops_replay(NULL, &hf->entry.ops);   /* no memory: without them */
+		}
+		rc = report_flow_defer(h->report, rf, flow_ops_out, ops);
 	}
 	if (hf) {
 		flow_unlink(h, hf);

@@ -573,10 +573,11 @@ START_TEST(hostile_text_and_scanner_elements)
 }
 END_TEST
 
-/* report_defer: elements written later (on the writer thread in the
- * "writer" case) land where the call was made, between the flows around
- * it; each call runs once and owns its argument; what it leaves open is
- * closed; its own mistakes are refused as on r. */
+/* report_defer and report_flow_defer: elements written later (on the
+ * writer thread in the "writer" case) land where the call was made, between
+ * the flows around it; a flow's description is copied; each call runs once
+ * and owns its argument; what it leaves open is closed; its own mistakes
+ * are refused as on r. */
 static int deferred_runs, deferred_null, deferred_refused;
 
 static void deferred_object(struct report *rr, void *arg)
@@ -604,6 +605,22 @@ static void deferred_object(struct report *rr, void *arg)
 	free(n);
 }
 
+static void deferred_flow_inner(struct report *rr, void *arg)
+{
+	int *n = arg;
+
+	deferred_runs++;
+	if (rr) {
+		report_start_element(rr, "hashdigest");
+		report_attribute(rr, "type", "N");
+		report_text(rr, *n % 2 ? "odd" : "even");
+		/* left open: report_flow_end closes it */
+	} else {
+		deferred_null++;
+	}
+	free(n);
+}
+
 START_TEST(deferred_elements)
 {
 	char err[256] = "";
@@ -612,6 +629,7 @@ START_TEST(deferred_elements)
 	struct report *r;
 	xmlDocPtr doc;
 	enum { N = 1000 };
+	char fname[32];
 
 	deferred_runs = deferred_null = deferred_refused = 0;
 	r = open_report(xml_path, 1, argv, err, sizeof err);
@@ -621,23 +639,36 @@ START_TEST(deferred_elements)
 		int *n = malloc(sizeof *n);
 		ck_assert_ptr_nonnull(n);
 		*n = i;
-		ck_assert_int_eq(report_flow(r, &f), 0);
+		int *m = malloc(sizeof *m);
+		ck_assert_ptr_nonnull(m);
+		*m = i;
+		f.filesize = (uint64_t)i;
+		snprintf(fname, sizeof fname, "out/flow-%d", i);   /* reused: copied */
+		f.filename = fname;
+		ck_assert_int_eq(report_flow_defer(r, &f, deferred_flow_inner, m), 0);
 		if (i == N / 2)   /* a summary left open: closed before the call */
 			ck_assert_int_eq(report_start_element(r, "summary"), 0);
 		ck_assert_int_eq(report_defer(r, deferred_object, n), 0);
 	}
 	ck_assert_int_eq(report_close(r), 0);
-	ck_assert_int_eq(deferred_runs, N);
+	ck_assert_int_eq(deferred_runs, 2 * N);
 	ck_assert_int_eq(deferred_refused, N);
 	ck_assert_int_eq(deferred_null, 0);
 
 	doc = parse(xml_path);
 	ck_xp_num(doc, "count(/dfxml/fileobject)", 2 * N);
 	ck_xp_str(doc, "/dfxml/fileobject[2]/filename", "obj-0");
-	ck_xp_str(doc, "/dfxml/fileobject[1001]/filename", f.filename);
+	ck_xp_str(doc, "/dfxml/fileobject[1001]/filename", "out/flow-500");
+	ck_xp_str(doc, "/dfxml/fileobject[1]/filename", "out/flow-0");
 	ck_xp_str(doc, "/dfxml/fileobject[1002]/filename", "obj-500");
 	ck_xp_str(doc, "/dfxml/fileobject[2000]/filename", "obj-999");
 	ck_xp_str(doc, "/dfxml/fileobject[2000]/derived/@depth", "999");
+	/* each flow entry: its own description (copied), then inner's element */
+	ck_xp_str(doc, "/dfxml/fileobject[1999]/filesize", "999");
+	ck_xp_str(doc, "/dfxml/fileobject[1999]/hashdigest[@type='N']", "odd");
+	ck_xp_str(doc, "/dfxml/fileobject[1]/hashdigest", "even");
+	ck_xp_num(doc, "count(/dfxml/fileobject/hashdigest)", N);
+	ck_xp_num(doc, "count(/dfxml/fileobject[tcpflow]/hashdigest)", N);
 	ck_xp_num(doc, "count(//left_open)", N / 100);
 	ck_xp_num(doc, "count(/dfxml/fileobject[derived/left_open])", N / 100);
 	ck_xp_num(doc, "count(/dfxml/summary)", 1);
@@ -651,6 +682,11 @@ START_TEST(deferred_elements)
 	*n = 0;
 	ck_assert_int_eq(report_defer(NULL, deferred_object, n), 0);
 	ck_assert_int_eq(deferred_null, 1);
+	n = malloc(sizeof *n);
+	ck_assert_ptr_nonnull(n);
+	*n = 0;
+	ck_assert_int_eq(report_flow_defer(NULL, &f, deferred_flow_inner, n), 0);
+	ck_assert_int_eq(deferred_null, 2);
 }
 END_TEST
 
