@@ -1157,10 +1157,34 @@ int report_flow(struct report *r, const struct report_flow *f)
 	return report_flow_defer(r, f, NULL, NULL);
 }
 
-/* A flow entry to be written by report_defer: the flow's description, with
- * its gaps and file name copied after it. */
+struct report_flow *report_flow_copy(const struct report_flow *f)
+{
+	size_t lg = f->ngaps && f->gaps ? f->ngaps * sizeof *f->gaps : 0;
+	size_t ln = f->filename ? strlen(f->filename) + 1 : 0;
+	struct report_flow *c = malloc(sizeof *c + lg + ln);
+	char *p;
+
+	if (!c)
+		return NULL;
+	*c = *f;
+	p = (char *)(c + 1);
+	if (lg) {
+		memcpy(p, f->gaps, lg);
+		c->gaps = (const struct report_gap *)(void *)p;
+		p += lg;
+	} else {
+		c->gaps = NULL;
+		c->ngaps = 0;
+	}
+	if (ln)
+		memcpy(p, f->filename, ln);
+	c->filename = ln ? p : NULL;
+	return c;
+}
+
+/* A flow entry to be written by report_defer. */
 struct flow_call {
-	struct report_flow f;
+	struct report_flow *f;    /* report_flow_copy's */
 	report_defer_fn inner;
 	void *arg;
 };
@@ -1170,11 +1194,12 @@ static void flow_call_out(struct report *rr, void *arg)
 	struct flow_call *c = arg;
 
 	if (rr)
-		report_flow_begin(rr, &c->f);
+		report_flow_begin(rr, c->f);
 	if (c->inner)
 		c->inner(rr, c->arg);
 	if (rr)
 		report_flow_end(rr);
+	free(c->f);
 	free(c);
 }
 
@@ -1182,8 +1207,6 @@ int report_flow_defer(struct report *r, const struct report_flow *f, report_defe
 		      void *arg)
 {
 	struct flow_call *c;
-	size_t lg, ln;
-	char *p;
 
 	if (!r || !f) {
 		if (inner)
@@ -1196,29 +1219,15 @@ int report_flow_defer(struct report *r, const struct report_flow *f, report_defe
 			inner(r->in_flow ? r : NULL, arg);
 		return report_flow_end(r);
 	}
-	lg = f->ngaps && f->gaps ? f->ngaps * sizeof *f->gaps : 0;
-	ln = f->filename ? strlen(f->filename) + 1 : 0;
-	if (!(c = malloc(sizeof *c + lg + ln))) {
+	if (!(c = malloc(sizeof *c)) || !(c->f = report_flow_copy(f))) {
+		free(c);
 		report_fail(r, ENOMEM);
 		if (inner)
 			inner(NULL, arg);
 		return report_status(r);
 	}
-	c->f = *f;
 	c->inner = inner;
 	c->arg = arg;
-	p = (char *)(c + 1);
-	if (lg) {
-		memcpy(p, f->gaps, lg);
-		c->f.gaps = (const struct report_gap *)(void *)p;
-		p += lg;
-	} else {
-		c->f.gaps = NULL;
-		c->f.ngaps = 0;
-	}
-	if (ln)
-		memcpy(p, f->filename, ln);
-	c->f.filename = ln ? p : NULL;
 	return report_defer(r, flow_call_out, c);
 }
 

@@ -119,6 +119,10 @@ int report_defer(struct report *r, report_defer_fn fn, void *arg);
 int report_flow_defer(struct report *r, const struct report_flow *f, report_defer_fn inner,
 		      void *arg);
 
+/* A copy of f with its gaps and file name, in one block (free() it); NULL
+ * when out of memory. */
+struct report_flow *report_flow_copy(const struct report_flow *f);
+
 /* Format the XML on w's threads from here on: the element calls are recorded
  * and replayed there in order (w must outlive r or another call here). NULL:
  * back to formatting here, after everything recorded is written. Errors of

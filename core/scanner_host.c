@@ -76,7 +76,9 @@ struct tf_entry {
 struct host_flow {
 	struct host_flow *hnext;
 	uint64_t key;                /* flow_number */
-	struct tcp_flow *tf;
+	struct tcp_flow *tf;         /* NULL once closed (its entry held, ABI 1.4) */
+	int closing;                 /* its on_flow_close dispatch is on */
+	struct report_flow *rf;      /* closed and held: its report entry, to write */
 	struct tf_flow pub;
 	struct tf_entry entry;
 	uint64_t delivered;          /* bytes given in data events */
@@ -1110,6 +1112,8 @@ static int anon_fd(void)
 static int entry_base(struct scanner_host *h, struct tf_entry *e, const char **base)
 {
 	*base = NULL;
+	if (e->kind == ENTRY_FLOW && !e->flow->tf)
+		return -EINVAL;   /* closed: its held entry only takes report calls */
 	if (files_off(h))
 		return 0;
 	if (e->kind == ENTRY_FLOW) {
@@ -1425,19 +1429,59 @@ static void object_entry_out(struct report *r, void *arg)
 	entry_free(e);
 }
 
-/* Write the entries of objects whose dispatch is over, in emission order,
- * up to the first one a scanner still holds (all of them once the scanners
- * are shut down). They are formatted on the report's writer thread: an
- * entry per HTTP header and body made that a sixth of the packet loop. */
+/* report_flow_defer's inner function: a flow's elements from the scanners. */
+static void flow_ops_out(struct report *r, void *arg)
+{
+	struct host_ops *ops = arg;
+	if (!ops)
+		return;
+	ops_replay(r, ops);
+	ops_free(ops);
+	free(ops);
+}
+
+/* Write a flow's entry from rf, with the scanners' elements (taken from
+ * hf, which may be NULL). What report_flow_defer returns. */
+static int flow_entry_write(struct scanner_host *h, struct host_flow *hf,
+			    const struct report_flow *rf)
+{
+	struct host_ops *ops = NULL;
+	if (hf && hf->entry.ops.n && (ops = malloc(sizeof *ops))) {
+		*ops = hf->entry.ops;
+		memset(&hf->entry.ops, 0, sizeof hf->entry.ops);
+	} else if (hf) {
+		ops_replay(NULL, &hf->entry.ops);   /* no memory: without them */
+	}
+	return report_flow_defer(h->report, rf, flow_ops_out, ops);
+}
+
+static void flow_free(struct host_flow *hf)
+{
+	ops_free(&hf->entry.ops);
+	free(hf->entry.holders);
+	free(hf->rf);
+	free(hf);
+}
+
+/* Write the entries of objects whose dispatch is over, and of flows closed
+ * with their entry held, in order, up to the first one a scanner still
+ * holds (all of them once the scanners are shut down). They are formatted
+ * on the report's writer thread: an entry per HTTP header and body made
+ * that a sixth of the packet loop. */
 static void flush_pending(struct scanner_host *h)
 {
 	while (h->pend_head && (!h->pend_head->nholders || h->stopped)) {
 		struct tf_entry *e = h->pend_head;
 		h->pend_head = e->next;
-		if (h->report)
+		if (e->kind == ENTRY_FLOW) {
+			if (h->report && e->flow->rf)
+				flow_entry_write(h, e->flow, e->flow->rf);
+			flow_free(e->flow);
+		} else if (h->report) {
 			report_defer(h->report, object_entry_out, e);
-		else
+		} else {
 			entry_free(e);
+		}
 	}
 	if (!h->pend_head)
 		h->pend_tail = NULL;
@@ -1454,7 +1498,10 @@ static ptrdiff_t holder_index(const struct tf_entry *e, const struct tf_ctx *c)
 
 static int host_entry_hold(struct tf_ctx *c, struct tf_entry *e)
 {
-	if (!c || !e || e->kind != ENTRY_OBJECT || !e->obj || holder_index(e, c) >= 0)
+	if (!c || !e || holder_index(e, c) >= 0)
+		return -EINVAL;
+	/* an object being dispatched, or (ABI 1.4) a flow being closed */
+	if (e->kind == ENTRY_OBJECT ? !e->obj : !e->flow->closing)
 		return -EINVAL;
 	if (!c->h->report)
 		return -ENOTSUP;     /* the entry is not kept at all */
@@ -1497,7 +1544,8 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 	uint64_t len = 0;
 	int rc = 0;
 	if (!name_ok(d->type, HOST_MAX_NAME) || (d->nmeta && !d->meta) || d->nmeta > HOST_MAX_META ||
-	    (!file && d->len && !d->data) || (parent && parent->kind == ENTRY_OBJECT && !parent->obj)) {
+	    (!file && d->len && !d->data) || (parent && parent->kind == ENTRY_OBJECT && !parent->obj) ||
+	    (parent && parent->kind == ENTRY_FLOW && !parent->flow->tf)) {
 		rc = -EINVAL;
 		goto out;
 	}
@@ -1810,22 +1858,12 @@ static int flow_exact(const struct host_flow *hf)
 	       holes == hf->announced && f->file.size == f->next_off;
 }
 
-/* report_flow_defer's inner function: a flow's elements from the scanners. */
-static void flow_ops_out(struct report *r, void *arg)
-{
-	struct host_ops *ops = arg;
-	if (!ops)
-		return;
-	ops_replay(r, ops);
-	ops_free(ops);
-	free(ops);
-}
-
 int scanner_host_flow_close(struct scanner_host *h, struct tcp_flow *f,
 			    const struct report_flow *rf)
 {
 	int rc = 0;
 	struct host_flow *hf = flow_find(h, f->file.id.flow_number);
+	struct tf_entry *before = h->pend_tail;   /* a held entry goes after these */
 	if (!hf && rf && h->nstreams)
 		hf = flow_open(h, f);
 	if (hf) {
@@ -1846,6 +1884,7 @@ int scanner_host_flow_close(struct scanner_host *h, struct tcp_flow *f,
 		}
 		hf->pub.gaps = hf->pub.ngaps ? h->gaps : NULL;
 		h->closing++;
+		hf->closing = 1;
 		for (size_t i = 0; i < h->nstreams; i++) {
 			struct tf_ctx *s = h->streams[i];
 			if (s->d.on_flow_close) {
@@ -1853,23 +1892,41 @@ int scanner_host_flow_close(struct scanner_host *h, struct tcp_flow *f,
 				after_call(s);
 			}
 		}
+		hf->closing = 0;
 		h->closing--;
 	}
-	if (rf && h->report) {
-		/* the scanners' elements go with the entry, to the writer thread */
-		struct host_ops *ops = NULL;
-		if (hf && hf->entry.ops.n && (ops = malloc(sizeof *ops))) {
-			*ops = hf->entry.ops;
-			memset(&hf->entry.ops, 0, sizeof hf->entry.ops);
+	/* Held (ABI 1.4), or entries are waiting: the flow's entry joins them,
+	 * before the objects derived during the close (where it would be
+	 * written now), so the entries keep the order of emissions and closes.
+	 * The host_flow goes with it, without its tcp_flow. */
+	if ((hf && hf->entry.nholders) || (rf && h->report && h->pend_head)) {
+		if (!hf && (hf = calloc(1, sizeof *hf))) {
+			hf->entry.kind = ENTRY_FLOW;
+			hf->entry.flow = hf;
 		} else if (hf) {
-			ops_replay(NULL, &hf->entry.ops);   /* no memory: without them */
+			flow_unlink(h, hf);
 		}
-		rc = report_flow_defer(h->report, rf, flow_ops_out, ops);
+		if (hf) {
+			hf->rf = rf && h->report ? report_flow_copy(rf) : NULL;
+			hf->tf = NULL;
+			hf->pub.path = NULL;
+			struct tf_entry *e = &hf->entry;
+			e->next = before ? before->next : h->pend_head;
+			if (before)
+				before->next = e;
+			else
+				h->pend_head = e;
+			if (h->pend_tail == before)
+				h->pend_tail = e;
+			hf = NULL;
+			rf = NULL;
+		}
 	}
+	if (rf && h->report)
+		rc = flow_entry_write(h, hf, rf);
 	if (hf) {
 		flow_unlink(h, hf);
-		ops_free(&hf->entry.ops);
-		free(hf);
+		flow_free(hf);
 	}
 	if (!h->nesting && !h->closing)
 		flush_pending(h);
@@ -1967,8 +2024,7 @@ void scanner_host_free(struct scanner_host *h)
 		while (h->buckets[i]) {
 			struct host_flow *f = h->buckets[i];
 			h->buckets[i] = f->hnext;
-			ops_free(&f->entry.ops);
-			free(f);
+			flow_free(f);
 		}
 	}
 	free(h->buckets);

@@ -103,8 +103,9 @@ void scanner_host_gap(struct scanner_host *h, struct tcp_flow *f, uint64_t off, 
 /* The flow is finished (file closed, holes still recorded). Dispatches the
  * close event, then writes the flow's <fileobject> from rf (when rf is not
  * NULL) with the scanners' elements inside, then the entries of objects
- * derived during the close. Returns what report_flow_end returned (0 when
- * nothing was written). */
+ * derived during the close; when a scanner holds the flow's entry, or
+ * entries wait for a held one, it waits with them (a copy of rf). Returns
+ * the report's status (0 when nothing was written). */
 int scanner_host_flow_close(struct scanner_host *h, struct tcp_flow *f,
 			    const struct report_flow *rf);
 

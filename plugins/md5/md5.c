@@ -11,19 +11,22 @@
  * With -FX there is no file; such a flow then gets no digest (and a note
  * with -v) rather than a wrong one.
  *
- * A flow's bytes past its first MD5_BACKGROUND_AFTER go to a background
- * thread (hasher.c), which digests them while the packet loop goes on; the
- * flow's close waits for them. Small flows are hashed inline: handing a few
- * KB over costs more than hashing them. An object of MD5_OBJECT_BACKGROUND
- * bytes or more goes to a second thread, and its report entry is held open
- * (ABI 1.3) until its digest is in: the oldest once more than MD5_HELD_MAX
- * are held, or once MD5_HELD_CLOSES flows have closed or MD5_HELD_OBJECTS
- * objects have come since it was held (every object entry after a held one
- * waits for it), all when a live capture is idle (ABI 1.4), and all at
- * shutdown. Those points depend only on the input, and the host keeps the
- * order of object entries, so the report does not depend on the threads'
- * timing; such an entry comes after its flow's when the flow closes first,
- * and its <hashdigest> after the elements of scanners dispatched after md5.
+ * A flow's bytes go to a background thread (hasher.c), which digests them
+ * while the packet loop goes on, and at its close the flow's report entry
+ * is held open (ABI 1.4) until the digest is in. An object of
+ * MD5_OBJECT_BACKGROUND bytes or more goes to a second thread, and its
+ * entry is held the same way (ABI 1.3). A held entry is finished: the
+ * oldest once more than MD5_HELD_MAX are held, or once MD5_HELD_CLOSES
+ * flows have closed or MD5_HELD_OBJECTS objects have come since it was held
+ * (every entry after a held one waits for it), all when a live capture is
+ * idle (ABI 1.4), and all at shutdown. Those points depend only on the
+ * input, and the host keeps the order of the entries, so the report does
+ * not depend on the threads' timing; an md5 <hashdigest> comes after the
+ * elements of scanners dispatched after md5. A host that holds no flow
+ * entry (older than 1.4, or no report) makes a flow's close wait for its
+ * digest instead: then only a flow's bytes past its first
+ * MD5_BACKGROUND_AFTER go to the thread, as handing a few KB over and
+ * waiting for them costs more than hashing them here.
  *
  * Parameters: md5_also=sha256[,sha1,...] adds digests (libcrypto names).
  * Built like any third-party scanner: only <tcpflow/scanner.h>. */
@@ -47,16 +50,19 @@
 /* at most 32 chunks of MD5_CHUNK (2 MiB) wait for each hasher (a longer
  * queue for the objects' measured no faster on bulk) */
 #define MD5_QUEUED 32u
-/* Two threads, one for flows and one for objects: a flow's close waits for
- * its digest, and so for what its thread has queued before it, but not for
- * objects (the bodies of a bulk transfer are as many bytes again). */
+/* Two threads, one for flows and one for objects: finishing a flow waits
+ * for what its thread has queued before it, but not for objects (the
+ * bodies of a bulk transfer are as many bytes again). */
 #define MD5_LANES 2
 enum { LANE_FLOWS, LANE_OBJECTS };
 /* Objects from this size on are hashed on the objects' thread. Measured on
  * many short HTTP exchanges: from 16 down to 2 KiB the packet loop ran 8%
  * fewer instructions; further down the hand-over ate what it saved. */
 #define MD5_OBJECT_BACKGROUND (2u * 1024u)
-#define MD5_HELD_MAX 64u
+/* Flows are held as well as big objects, and this bounds them all: 1024
+ * held entries keep about a MB of report elements waiting (64 measured no
+ * different on many short exchanges). */
+#define MD5_HELD_MAX 1024u
 #define MD5_HELD_CLOSES 64u
 #define MD5_HELD_OBJECTS 1024u
 
@@ -75,6 +81,7 @@ struct md5_state {
 	uint64_t closes;                   /* flows closed so far */
 	uint64_t objects;                  /* objects seen so far */
 	int no_hold;                       /* the host holds no entry (no report) */
+	int no_flow_hold;                  /* nor a flow's (a host older than 1.4) */
 	uint64_t bg_objects, bg_object_bytes;
 };
 
@@ -201,6 +208,8 @@ static int md5_init(struct tf_ctx *ctx, void **state)
 }
 
 static void held_finish(struct md5_state *st, struct tf_ctx *ctx);
+static int held_flow(struct md5_state *st, struct tf_ctx *ctx, const struct tf_flow *flow,
+		     struct md5_flow *f);
 
 static void md5_shutdown(struct tf_ctx *ctx, void *state)
 {
@@ -307,13 +316,13 @@ static int lane_take(struct md5_state *st, struct md5_flow *f, unsigned lane)
 	return 0;
 }
 
-/* Digest len bytes of f: on the hasher's thread once f is big (it keeps the
- * order of f's bytes), else here. 0 or -1. */
+/* Digest len bytes of f: on the hasher's thread (it keeps the order of f's
+ * bytes), else here. 0 or -1. */
 static int flow_update(struct md5_state *st, struct md5_flow *f, const uint8_t *p, size_t len)
 {
 	size_t taken = 0;
-	if (f->hashed + len <= MD5_BACKGROUND_AFTER)
-		return digests_update(st, f->c, p, len);
+	if ((st->no_hold || st->no_flow_hold) && f->hashed + len <= MD5_BACKGROUND_AFTER)
+		return digests_update(st, f->c, p, len);   /* the close would wait for it */
 	if (lane_take(st, f, LANE_FLOWS) == 0) {
 		taken = hasher_add(f->hz, &f->bg, p, len);
 		f->bg_bytes += taken;
@@ -433,12 +442,17 @@ static void md5_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flow
 		held_finish(st, ctx);
 	if (!f)
 		return;
-	bg_settle(f);
 	if (f->bg_bytes)
 		tf_logf(host, ctx, TF_LOG_DEBUG, "flow %llu: %llu bytes hashed in the background",
 			(unsigned long long)flow->id, (unsigned long long)f->bg_bytes);
 	int streamed_ok = !f->broken && !(flow->flags & TF_FLOW_REWRITTEN) &&
 			  f->hashed == flow->file_size;
+	if (streamed_ok && f->bg.added && held_flow(st, ctx, flow, f) == 0) {
+		*flow_state = NULL;
+		return;
+	}
+	bg_settle(f);
+	streamed_ok = streamed_ok && !f->broken;
 	if (streamed_ok) {
 		emit_digests(st, ctx, flow->entry, f->c);
 	} else if (flow->path) {
@@ -460,15 +474,17 @@ static void md5_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flow
 	*flow_state = NULL;
 }
 
-/* An object's digests into its entry when ok, else a warning; then c's
- * contexts are freed. */
+/* An object's (or with type NULL a held flow's) digests into its entry
+ * when ok, else a warning; then c's contexts are freed. */
 static void object_digests(struct md5_state *st, struct tf_ctx *ctx, struct tf_entry *entry,
 			   EVP_MD_CTX **c, int ok, const char *type)
 {
 	if (ok)
 		emit_digests(st, ctx, entry, c);
-	else
+	else if (type)
 		tf_logf(host, ctx, TF_LOG_WARN, "cannot hash object %s", type);
+	else
+		tf_logf(host, ctx, TF_LOG_WARN, "cannot hash a flow: digest error");
 	digests_free(st, c);
 }
 
@@ -486,6 +502,19 @@ static void held_finish(struct md5_state *st, struct tf_ctx *ctx)
 	host->entry_release(ctx, f->entry);
 	free(f->type);
 	free(f);
+}
+
+/* Queue f, whose entry is held, for held_finish; the oldest is finished
+ * once too many are held. */
+static void held_push(struct md5_state *st, struct tf_ctx *ctx, struct md5_flow *f)
+{
+	if (st->held_tail)
+		st->held_tail->next = f;
+	else
+		st->held_head = f;
+	st->held_tail = f;
+	if (++st->nheld > MD5_HELD_MAX)
+		held_finish(st, ctx);
 }
 
 /* Hand a big object to a hasher and hold its entry until its digest is in:
@@ -519,13 +548,27 @@ static int held_start(struct md5_state *st, struct tf_ctx *ctx, const struct tf_
 		f->broken = 1;      /* no memory for the rest: here, after the rest */
 	st->bg_objects++;
 	st->bg_object_bytes += taken;
-	if (st->held_tail)
-		st->held_tail->next = f;
-	else
-		st->held_head = f;
-	st->held_tail = f;
-	if (++st->nheld > MD5_HELD_MAX)
-		held_finish(st, ctx);
+	held_push(st, ctx, f);
+	return 0;
+}
+
+/* ABI 1.4: hold a closing flow's entry while its hasher finishes it: 0, or
+ * -1 when the host holds no flow entry (then it is finished now). */
+static int held_flow(struct md5_state *st, struct tf_ctx *ctx, const struct tf_flow *flow,
+		     struct md5_flow *f)
+{
+	if (st->no_hold || st->no_flow_hold)
+		return -1;
+	int rc = host->entry_hold(ctx, flow->entry);
+	if (rc < 0) {
+		st->no_hold = rc == -ENOTSUP;         /* no report */
+		st->no_flow_hold = rc == -EINVAL;     /* a 1.3 host */
+		return -1;
+	}
+	f->entry = flow->entry;
+	f->held_at = st->closes;
+	f->held_obj = st->objects;
+	held_push(st, ctx, f);
 	return 0;
 }
 

@@ -324,14 +324,18 @@ struct tf_host {
 	 * Call it from on_object with obj->entry. Until this scanner releases it,
 	 * the entry stays valid for its report_* calls (from any later call the
 	 * host makes, on the host's thread), and it is not written, nor is any
-	 * object entry emitted after it: the order of object entries never
-	 * depends on when they are released. A flow's own entry is written when
-	 * the flow closes, after on_flow_close, so release the entries of a
-	 * flow's objects by then to keep them before it. What is still held
-	 * when shutdown returns is released by the host. 0; -EINVAL when entry
-	 * is not the entry of an object being dispatched (obj->entry, or an
-	 * ancestor's during a nested dispatch) or is held by this scanner
-	 * already; -ENOTSUP when there is no report (-S enable_report=NO). */
+	 * entry after it: entries keep the order of emissions and flow closes
+	 * (a flow's entry comes before the objects derived during its close),
+	 * whenever they are released. ABI 1.4: a flow's entry can be held too,
+	 * from on_flow_close with flow->entry; after the close it takes
+	 * report_* calls only (no file_open beside it, no emit_object from it:
+	 * -EINVAL). (In 1.3 a flow's entry was written at its close, ahead of
+	 * held object entries emitted before it.) What is still held when shutdown
+	 * returns is released by the host. 0; -EINVAL when entry is not the
+	 * entry of an object being dispatched (obj->entry, or an ancestor's
+	 * during a nested dispatch) or of a flow being closed, or is held by
+	 * this scanner already; -ENOTSUP when there is no report (-S
+	 * enable_report=NO). */
 	int (*entry_hold)(struct tf_ctx *ctx, struct tf_entry *entry);
 	/* Let a held entry be written; the handle is gone. 0, or -EINVAL when
 	 * this scanner does not hold it (the host looks the handle up among

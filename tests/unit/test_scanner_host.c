@@ -3,7 +3,7 @@
  * request handling, init failures, dispatch order, flow state, the
  * TF_FLOW_REWRITTEN decision, derived objects and their depth limit, the
  * report entries, an object's runs and gaps (ABI 1.2), -Z, held entries
- * (ABI 1.3) and idle calls (ABI 1.4). */
+ * (ABI 1.3), idle calls and held flow entries (ABI 1.4). */
 #include "scanner_host.h"
 #include "stats.h"
 #include "tcpflow/scanner.h"
@@ -754,13 +754,13 @@ START_TEST(held_entries)
 			continue;
 		ck_assert_int_eq(report_close(rep), 0);
 		const char *x = slurp(rpath);
-		/* Without holding, the objects come before the flow (written when
-		 * their dispatch is over). "one" was released at the flow's close,
-		 * so the flow's entry goes first, and "two", never held, waited
-		 * for "one". */
+		/* The objects come before the flow, as they were emitted before
+		 * its close: "two", never held, waited for "one" (released at the
+		 * flow's close), and the flow's entry waited for "three" (held
+		 * until shutdown). */
 		char order[8];
 		entry_order(x, order, sizeof order);
-		ck_assert_str_eq(order, "Fott");
+		ck_assert_str_eq(order, "ottF");
 		const char *one = strstr(x, "<derived type='one'");
 		const char *two = strstr(x, "<derived type='two'");
 		const char *three = strstr(x, "<derived type='three'");
@@ -884,6 +884,110 @@ START_TEST(idle_releases)
 }
 END_TEST
 
+/* ---- ABI 1.4: a flow's entry held past its close ---------------------------------- */
+
+DESC(d_fholder, "fholder");
+static const struct tf_scanner *e_fholder(const struct tf_host *h) { host = h; return &d_fholder; }
+static struct tf_entry *fheld;
+
+static void fholder_data(struct tf_ctx *ctx, void *state, const struct tf_flow *flow, void **fs,
+			 uint64_t off, const uint8_t *data, size_t len)
+{
+	(void)state;
+	(void)fs;
+	(void)off;
+	(void)data;
+	(void)len;
+	struct tf_object_desc d = { .size = sizeof d, .type = "before",
+				    .data = (const uint8_t *)"abc", .len = 3 };
+	ck_assert_int_eq(host->emit_object(ctx, flow->entry, &d), 0);
+}
+
+static void fholder_close(struct tf_ctx *ctx, void *state, const struct tf_flow *flow, void **fs)
+{
+	(void)state;
+	(void)fs;
+	if (flow->id != 6)
+		return;                /* flow 7 is not held */
+	ck_assert_int_eq(host->entry_hold(ctx, flow->entry), 0);
+	ck_assert_int_eq(host->entry_hold(ctx, flow->entry), -EINVAL);    /* held already */
+	fheld = flow->entry;
+	struct tf_object_desc d = { .size = sizeof d, .type = "closing",
+				    .data = (const uint8_t *)"abc", .len = 3 };
+	ck_assert_int_eq(host->emit_object(ctx, flow->entry, &d), 0);
+}
+
+static void fholder_idle(struct tf_ctx *ctx, void *state)
+{
+	(void)state;
+	if (!fheld)
+		return;
+	/* the flow is gone: its entry takes report calls only */
+	struct tf_object_desc d = { .size = sizeof d, .type = "orphan",
+				    .data = (const uint8_t *)"abc", .len = 3 };
+	ck_assert_int_eq(host->emit_object(ctx, fheld, &d), -EINVAL);
+	ck_assert_ptr_null(host->file_open(ctx, fheld, "-X"));
+	ck_assert_int_eq(host->report_element(ctx, fheld, "late", "flow"), 0);
+	ck_assert_int_eq(host->entry_release(ctx, fheld), 0);
+	fheld = NULL;
+}
+
+/* A flow's entry held in on_flow_close waits, with every entry after it
+ * (here an object derived during the close and a later flow), until it is
+ * released; it keeps its place before the objects of its close. */
+START_TEST(held_flow_entry)
+{
+	d_fholder.on_data = fholder_data;
+	d_fholder.on_flow_close = fholder_close;
+	d_fholder.on_idle = fholder_idle;
+	char dir[] = "/tmp/test_scanner_host.XXXXXX", rpath[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(rpath, sizeof rpath, "%s/report.xml", dir);
+	char *argv[] = { (char *)"tcpflow", NULL };
+	struct report *rep = report_open(rpath, 1, argv, err, sizeof err);
+	ck_assert_ptr_nonnull(rep);
+	const scanner_host_entry_fn entry[] = { e_fholder };
+	const char *const name[] = { "fholder" };
+	struct scanner_host *h = started_host(rep, 1, entry, name);
+	fheld = NULL;
+
+	struct tcp_flow f6, f7;
+	struct report_flow rf;
+	memset(&rf, 0, sizeof rf);
+	rf.src.family = rf.dst.family = 4;
+	fake_flow(&f6, 6, "out/flow6");
+	fake_flow(&f7, 7, "out/flow7");
+	scanner_host_data(h, &f6, 0, (const uint8_t *)"x", 1);
+	f6.next_off = f6.file.size = 1;
+	rf.filename = "out/flow6";
+	ck_assert_int_eq(scanner_host_flow_close(h, &f6, &rf), 0);
+	ck_assert_ptr_nonnull(fheld);
+	rf.filename = "out/flow7";
+	ck_assert_int_eq(scanner_host_flow_close(h, &f7, &rf), 0);
+	report_sync(rep);
+	char order[16];
+	entry_order(slurp(rpath), order, sizeof order);
+	ck_assert_str_eq(order, "b");        /* "before"; flow 6 waits, and all after it */
+
+	scanner_host_idle(h);
+	report_sync(rep);
+	const char *x = slurp(rpath);
+	entry_order(x, order, sizeof order);
+	ck_assert_str_eq(order, "bFcF");     /* flow 6, "closing", flow 7 */
+	const char *flow6 = strstr(x, "<filename>out/flow6</filename>");
+	const char *late = strstr(x, "<late>flow</late>");
+	const char *closing = strstr(x, "<derived type='closing'");
+	ck_assert(flow6 && late && closing && flow6 < late && late < closing);
+	ck_assert_ptr_null(strstr(x, "orphan"));
+	scanner_host_shutdown(h);
+	scanner_host_free(h);
+	free_reqs();
+	ck_assert_int_eq(report_close(rep), 0);
+	unlink(rpath);
+	rmdir(dir);
+}
+END_TEST
+
 /* ---- objects emitted at shutdown -------------------------------------------------- */
 
 DESC(d_early, "early");
@@ -961,6 +1065,7 @@ int main(void)
 	tcase_add_test(tc, held_entries);
 	tcase_add_test(tc, objects_at_shutdown);
 	tcase_add_test(tc, idle_releases);
+	tcase_add_test(tc, held_flow_entry);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
