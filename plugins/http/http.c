@@ -571,9 +571,13 @@ static int body_out(void *arg, const uint8_t *p, size_t n)
 	struct http_msg *m = &hf->m;
 	if (m->file_failed || !n)
 		return 0;
-	if (!m->file && m->memlen + n <= HTTP_BODY_MEM) {
+	/* A body known to be big goes to its file at once; one known to be
+	 * small gets its size at once (growing 4, 8, ... 64 KiB copied as much
+	 * again as the body). Decoded bodies (1.6 names) have no known size. */
+	uint64_t known = m->gz ? 0 : m->declared;
+	if (!m->file && m->memlen + n <= HTTP_BODY_MEM && known <= HTTP_BODY_MEM) {
 		if (m->memlen + n > m->memcap) {
-			size_t cap = m->memcap ? m->memcap : 4096;
+			size_t cap = m->memcap ? m->memcap : known > 4096 ? (size_t)known : 4096;
 			while (cap < m->memlen + n)
 				cap *= 2;
 			uint8_t *v = realloc(m->mem, cap);
