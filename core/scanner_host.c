@@ -1863,9 +1863,9 @@ int scanner_host_flow_close(struct scanner_host *h, struct tcp_flow *f,
 {
 	int rc = 0;
 	struct host_flow *hf = flow_find(h, f->file.id.flow_number);
-	struct tf_entry *before = h->pend_tail;   /* a held entry goes after these */
 	if (!hf && rf && h->nstreams)
 		hf = flow_open(h, f);
+	struct tf_entry *before = h->pend_tail;   /* a waiting entry goes after these */
 	if (hf) {
 		flow_refresh(h, hf);
 		hf->pub.length = f->next_off;

@@ -177,6 +177,8 @@ static int md5_init(struct tf_ctx *ctx, void **state)
 		tf_logf(host, ctx, TF_LOG_ERROR, "out of memory");
 		return -ENOMEM;
 	}
+	/* flow entries can be held from ABI 1.4 on (entry_hold is 1.3's) */
+	st->no_flow_hold = host->abi_minor < 4 || !TF_HAS(host, struct tf_host, entry_release);
 	int rc = add_digest(st, ctx, "md5");
 	const char *also = host->get_param(ctx, "md5_also");
 	/* split on commas (and spaces) without modifying the value */
