@@ -391,6 +391,18 @@ static void beta_shutdown(struct tf_ctx *ctx, void *state)
 	/* not closed: closed when shutdown returns */
 }
 
+/* A report.xml in a new directory made from dir ("...XXXXXX"); its path
+ * goes to rpath. */
+static struct report *temp_report(char *dir, char *rpath, size_t len)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(rpath, len, "%s/report.xml", dir);
+	char *argv[] = { (char *)"tcpflow", NULL };
+	struct report *rep = report_open(rpath, 1, argv, err, sizeof err);
+	ck_assert_ptr_nonnull(rep);
+	return rep;
+}
+
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -424,11 +436,7 @@ START_TEST(events_objects_report)
 	d_beta.shutdown = beta_shutdown;
 
 	char dir[] = "/tmp/test_scanner_host.XXXXXX", rpath[64];
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(rpath, sizeof rpath, "%s/report.xml", dir);
-	char *argv[] = { (char *)"tcpflow", NULL };
-	struct report *rep = report_open(rpath, 1, argv, err, sizeof err);
-	ck_assert_ptr_nonnull(rep);
+	struct report *rep = temp_report(dir, rpath, sizeof rpath);
 
 	set_req(0, SCANNER_ENABLE, "beta", NULL);   /* registered first, dispatched second */
 	set_req(1, SCANNER_ENABLE, "alpha", NULL);
@@ -591,11 +599,7 @@ START_TEST(object_ranges)
 	d_rng.on_data = rng_data;
 	d_rng.on_object = rng_object;
 	char dir[] = "/tmp/test_scanner_host.XXXXXX", rpath[64];
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(rpath, sizeof rpath, "%s/report.xml", dir);
-	char *argv[] = { (char *)"tcpflow", NULL };
-	struct report *rep = report_open(rpath, 1, argv, err, sizeof err);
-	ck_assert_ptr_nonnull(rep);
+	struct report *rep = temp_report(dir, rpath, sizeof rpath);
 
 	/* -Z: gzip stays off whatever asked for it */
 	cfg.no_decompress = 1;
@@ -842,11 +846,7 @@ START_TEST(idle_releases)
 	d_older.size = offsetof(struct tf_scanner, on_idle);
 	d_older.on_idle = older_idle;
 	char dir[] = "/tmp/test_scanner_host.XXXXXX", rpath[64];
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(rpath, sizeof rpath, "%s/report.xml", dir);
-	char *argv[] = { (char *)"tcpflow", NULL };
-	struct report *rep = report_open(rpath, 1, argv, err, sizeof err);
-	ck_assert_ptr_nonnull(rep);
+	struct report *rep = temp_report(dir, rpath, sizeof rpath);
 	const scanner_host_entry_fn entry[] = { e_idler, e_older };
 	const char *const name[] = { "idler", "older" };
 	struct scanner_host *h = started_host(rep, 2, entry, name);
@@ -941,11 +941,7 @@ START_TEST(held_flow_entry)
 	d_fholder.on_flow_close = fholder_close;
 	d_fholder.on_idle = fholder_idle;
 	char dir[] = "/tmp/test_scanner_host.XXXXXX", rpath[64];
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(rpath, sizeof rpath, "%s/report.xml", dir);
-	char *argv[] = { (char *)"tcpflow", NULL };
-	struct report *rep = report_open(rpath, 1, argv, err, sizeof err);
-	ck_assert_ptr_nonnull(rep);
+	struct report *rep = temp_report(dir, rpath, sizeof rpath);
 	const scanner_host_entry_fn entry[] = { e_fholder };
 	const char *const name[] = { "fholder" };
 	struct scanner_host *h = started_host(rep, 1, entry, name);
