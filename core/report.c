@@ -411,10 +411,9 @@ static struct report_block *op_room(struct report *r, size_t need)
 static int op_put(struct report *r, int op, const char *a, const char *v)
 {
 	size_t la = a ? strlen(a) + 1 : 0, lv = v ? strlen(v) + 1 : 0;
-	size_t need = 1 + la + lv;
-	struct report_block *b = r->fill;
+	struct report_block *b = op_room(r, 1 + la + lv);
 
-	if (!(b = op_room(r, need)))
+	if (!b)
 		return -1;
 	char *p = b->data + b->used;
 	*p++ = (char)op;
