@@ -50,6 +50,7 @@ struct run {
 	struct capture_writer *unconsumed;  /* -w */
 	uint64_t unconsumed_skipped;  /* -w: packets of another link type */
 	int first_dlt;                /* link type of the first input, -1 before */
+	time_t last_idle;             /* live: coarse monotonic second of the last idle() */
 };
 
 /* Bytes of a closed flow's file on disk: the store's size, or after a write
@@ -225,9 +226,19 @@ static void unconsumed(struct run *r, const struct pkt *p)
 		tf_stats.write_errors++;
 }
 
-/* A live capture with nothing to read: timers run on the wall clock. */
+static time_t coarse_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec;
+}
+
+/* A live capture with nothing to read, or (see read_packets) a second since
+ * the last time: timers run on the wall clock, scanners finish what they
+ * kept for later, the report is flushed. */
 static void idle(struct run *r)
 {
+	r->last_idle = coarse_seconds();
 	tcp_expire(&r->tcp, (int64_t)time(NULL) + r->cfg->tdelta);
 	check_write_errors(r);
 	scanner_host_idle(r->host);
@@ -249,6 +260,10 @@ static int read_packets(struct run *r, struct capture_input *in, const char *pat
 			idle(r);
 			continue;
 		}
+		/* a live link that never goes quiet still gets its idle work done
+		 * about once a second, so the report stays current */
+		if (in == r->live && coarse_seconds() != r->last_idle)
+			idle(r);
 		tf_stats.packets++;
 		tf_stats.bytes += p.caplen;
 		p.input_index = index;

@@ -18,8 +18,8 @@
  * entry is held the same way (ABI 1.3). A held entry is finished: the
  * oldest once more than MD5_HELD_MAX are held, or once MD5_HELD_CLOSES
  * flows have closed or MD5_HELD_OBJECTS objects have come since it was held
- * (every entry after a held one waits for it), all when a live capture is
- * idle (ABI 1.4), and all at shutdown. Those points depend only on the
+ * (every entry after a held one waits for it), all at on_idle (ABI 1.4: a
+ * live capture, at least once a second), and all at shutdown. Those points depend only on the
  * input, and the host keeps the order of the entries, so the report does
  * not depend on the threads' timing; an md5 <hashdigest> comes after the
  * elements of scanners dispatched after md5. A host that holds no flow
@@ -588,7 +588,7 @@ static void md5_object(struct tf_ctx *ctx, void *state, const struct tf_object *
 	object_digests(st, ctx, obj->entry, c, ok, obj->type);
 }
 
-/* A live capture is idle: every held entry gets its digest now. */
+/* on_idle (a live capture): every held entry gets its digest now. */
 static void md5_idle(struct tf_ctx *ctx, void *state)
 {
 	struct md5_state *st = state;

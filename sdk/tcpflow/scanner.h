@@ -399,12 +399,13 @@ struct tf_scanner {
 	/* A derived object, emitted by any scanner. */
 	void (*on_object)(struct tf_ctx *ctx, void *state, const struct tf_object *obj);
 
-	/* ABI 1.4. A live capture has had nothing to read for a while (a
-	 * quarter of a second; again each time that passes), and the report is
-	 * flushed after this: finish what was kept for later, such as held
-	 * entries, so the report is current. Never called for capture files,
-	 * so a run on a file does not depend on it. The host reads it only from
-	 * a descriptor whose size covers it. */
+	/* ABI 1.4. A live capture has had nothing to read for a quarter of a
+	 * second (again each time that passes), or a second has passed since
+	 * the last call while packets keep coming; the report is flushed after
+	 * this. Finish what was kept for later, such as held entries, so the
+	 * report is current. Never called for capture files, so a run on a
+	 * file does not depend on it. The host reads it only from a descriptor
+	 * whose size covers it. */
 	void (*on_idle)(struct tf_ctx *ctx, void *state);
 };
 

@@ -220,6 +220,37 @@ if start_tf md5 -i lo -S http -S md5 -o "$TMP/md5" port 8001; then
 	check_eq "-S md5 live: the body's MD5, once" 1 "$(grep -c ">$want<" "$TMP/md5/report.xml")"
 fi
 
+# 5b. the same while another connection keeps the link busy (a header line
+# every 0.1 s, never a quarter of a second of silence): the idle work still
+# runs once a second, so the digest is in the report before that ends
+if start_tf md5busy -i lo -S http -S md5 -o "$TMP/md5busy" port 8001; then
+	inns "$PYTHON3" -c '
+import socket, time
+s = socket.create_connection(("127.0.0.1", 8001))
+s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n")
+for i in range(80):
+    time.sleep(0.1)
+    s.sendall(b"X-Trickle: %d\r\n" % i)
+s.close()' &
+	TRICKLE=$!
+	PIDS+=("$TRICKLE")
+	sleep 0.5
+	fetch 8001 /bin.dat "$TMP/got5b"
+	want=$(md5_of "$TMP/www/bin.dat")
+	seen=0
+	for _ in $(seq 40); do
+		kill -0 "$TRICKLE" 2>/dev/null || break
+		grep -q ">$want<" "$TMP/md5busy/report.xml" 2>/dev/null && { seen=1; break; }
+		sleep 0.1
+	done
+	check_eq "-S md5 live, busy link: the body's MD5 is in the report while packets keep coming" \
+		1 "$seen"
+	wait "$TRICKLE" 2>/dev/null
+	stop_tf "-S md5 live, busy link" INT
+	check_eq "-S md5 live, busy link: the body's MD5, once" 1 \
+		"$(grep -c ">$want<" "$TMP/md5busy/report.xml")"
+fi
+
 # 6. -U nobody -z DIR: capture as root, write as nobody inside DIR
 if id nobody >/dev/null 2>&1; then
 	mkdir -p "$TMP/jail/out"
