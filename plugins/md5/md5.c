@@ -22,11 +22,11 @@
  * live capture, at least once a second), and all at shutdown. Those points depend only on the
  * input, and the host keeps the order of the entries, so the report does
  * not depend on the threads' timing; an md5 <hashdigest> comes after the
- * elements of scanners dispatched after md5. A host that holds no flow
- * entry (older than 1.4, or no report) makes a flow's close wait for its
- * digest instead: then only a flow's bytes past its first
- * MD5_BACKGROUND_AFTER go to the thread, as handing a few KB over and
- * waiting for them costs more than hashing them here.
+ * elements of scanners dispatched after md5. Without a report the host
+ * holds no entry, and a flow's close waits for its digest instead: then
+ * only a flow's bytes past its first MD5_BACKGROUND_AFTER go to the
+ * thread, as handing a few KB over and waiting for them costs more than
+ * hashing them here.
  *
  * Parameters: md5_also=sha256[,sha1,...] adds digests (libcrypto names).
  * Built like any third-party scanner: only <tcpflow/scanner.h>. */
@@ -81,7 +81,6 @@ struct md5_state {
 	uint64_t closes;                   /* flows closed so far */
 	uint64_t objects;                  /* objects seen so far */
 	int no_hold;                       /* the host holds no entry (no report) */
-	int no_flow_hold;                  /* nor a flow's (a host older than 1.4) */
 	uint64_t bg_objects, bg_object_bytes;
 };
 
@@ -177,8 +176,6 @@ static int md5_init(struct tf_ctx *ctx, void **state)
 		tf_logf(host, ctx, TF_LOG_ERROR, "out of memory");
 		return -ENOMEM;
 	}
-	/* flow entries can be held from ABI 1.4 on (entry_hold is 1.3's) */
-	st->no_flow_hold = host->abi_minor < 4 || !TF_HAS(host, struct tf_host, entry_release);
 	int rc = add_digest(st, ctx, "md5");
 	const char *also = host->get_param(ctx, "md5_also");
 	/* split on commas (and spaces) without modifying the value */
@@ -210,8 +207,8 @@ static int md5_init(struct tf_ctx *ctx, void **state)
 }
 
 static void held_finish(struct md5_state *st, struct tf_ctx *ctx);
-static int held_flow(struct md5_state *st, struct tf_ctx *ctx, const struct tf_flow *flow,
-		     struct md5_flow *f);
+static int held_add(struct md5_state *st, struct tf_ctx *ctx, struct md5_flow *f,
+		    struct tf_entry *entry);
 
 static void md5_shutdown(struct tf_ctx *ctx, void *state)
 {
@@ -323,7 +320,7 @@ static int lane_take(struct md5_state *st, struct md5_flow *f, unsigned lane)
 static int flow_update(struct md5_state *st, struct md5_flow *f, const uint8_t *p, size_t len)
 {
 	size_t taken = 0;
-	if ((st->no_hold || st->no_flow_hold) && f->hashed + len <= MD5_BACKGROUND_AFTER)
+	if (st->no_hold && f->hashed + len <= MD5_BACKGROUND_AFTER)
 		return digests_update(st, f->c, p, len);   /* the close would wait for it */
 	if (lane_take(st, f, LANE_FLOWS) == 0) {
 		taken = hasher_add(f->hz, &f->bg, p, len);
@@ -449,7 +446,7 @@ static void md5_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flow
 			(unsigned long long)flow->id, (unsigned long long)f->bg_bytes);
 	int streamed_ok = !f->broken && !(flow->flags & TF_FLOW_REWRITTEN) &&
 			  f->hashed == flow->file_size;
-	if (streamed_ok && f->bg.added && held_flow(st, ctx, flow, f) == 0) {
+	if (streamed_ok && f->bg.added && held_add(st, ctx, f, flow->entry) == 0) {
 		*flow_state = NULL;
 		return;
 	}
@@ -506,10 +503,23 @@ static void held_finish(struct md5_state *st, struct tf_ctx *ctx)
 	free(f);
 }
 
-/* Queue f, whose entry is held, for held_finish; the oldest is finished
- * once too many are held. */
-static void held_push(struct md5_state *st, struct tf_ctx *ctx, struct md5_flow *f)
+/* Hold entry (an object's in on_object, a flow's in on_flow_close) and
+ * queue f, whose digests go into it, for held_finish; the oldest is
+ * finished once too many are held. 0, or -1 when the host holds no entry
+ * (without a report: never again). */
+static int held_add(struct md5_state *st, struct tf_ctx *ctx, struct md5_flow *f,
+		    struct tf_entry *entry)
 {
+	if (st->no_hold || !TF_HAS(host, struct tf_host, entry_release))
+		return -1;
+	int rc = host->entry_hold(ctx, entry);
+	if (rc < 0) {
+		st->no_hold = rc == -ENOTSUP;
+		return -1;
+	}
+	f->entry = entry;
+	f->held_at = st->closes;
+	f->held_obj = st->objects;
 	if (st->held_tail)
 		st->held_tail->next = f;
 	else
@@ -517,32 +527,28 @@ static void held_push(struct md5_state *st, struct tf_ctx *ctx, struct md5_flow 
 	st->held_tail = f;
 	if (++st->nheld > MD5_HELD_MAX)
 		held_finish(st, ctx);
+	return 0;
 }
 
 /* Hand a big object to a hasher and hold its entry until its digest is in:
  * 0, or -1 when it is to be hashed here. */
 static int held_start(struct md5_state *st, struct tf_ctx *ctx, const struct tf_object *obj)
 {
-	if (st->no_hold || !TF_HAS(host, struct tf_host, entry_release) || obj->len > SIZE_MAX)
+	if (st->no_hold || obj->len > SIZE_MAX)
 		return -1;
 	struct md5_flow *f = calloc(1, sizeof *f);
 	if (!f)
 		return -1;
 	f->st = st;
 	f->bg.arg = f;
-	int hold = -EINVAL;
 	if (lane_take(st, f, LANE_OBJECTS) < 0 || digests_begin(st, f->c) < 0 ||
 	    !(f->type = strdup(obj->type ? obj->type : "")) ||
-	    (hold = host->entry_hold(ctx, obj->entry)) < 0) {
-		st->no_hold = hold == -ENOTSUP;     /* no report: never again */
+	    held_add(st, ctx, f, obj->entry) < 0) {
 		digests_free(st, f->c);
 		free(f->type);
 		free(f);
 		return -1;
 	}
-	f->entry = obj->entry;
-	f->held_at = st->closes;
-	f->held_obj = st->objects;
 	size_t len = (size_t)obj->len;
 	size_t taken = hasher_add(f->hz, &f->bg, obj->data, len);
 	if (taken < len && (f->bg.failed ||
@@ -550,27 +556,6 @@ static int held_start(struct md5_state *st, struct tf_ctx *ctx, const struct tf_
 		f->broken = 1;      /* no memory for the rest: here, after the rest */
 	st->bg_objects++;
 	st->bg_object_bytes += taken;
-	held_push(st, ctx, f);
-	return 0;
-}
-
-/* ABI 1.4: hold a closing flow's entry while its hasher finishes it: 0, or
- * -1 when the host holds no flow entry (then it is finished now). */
-static int held_flow(struct md5_state *st, struct tf_ctx *ctx, const struct tf_flow *flow,
-		     struct md5_flow *f)
-{
-	if (st->no_hold || st->no_flow_hold)
-		return -1;
-	int rc = host->entry_hold(ctx, flow->entry);
-	if (rc < 0) {
-		st->no_hold = rc == -ENOTSUP;         /* no report */
-		st->no_flow_hold = rc == -EINVAL;     /* a 1.3 host */
-		return -1;
-	}
-	f->entry = flow->entry;
-	f->held_at = st->closes;
-	f->held_obj = st->objects;
-	held_push(st, ctx, f);
 	return 0;
 }
 
