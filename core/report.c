@@ -1202,32 +1202,54 @@ static void flow_call_out(struct report *rr, void *arg)
 	free(c);
 }
 
+/* report_flow_defer without a writer: the entry now. */
+static int flow_now(struct report *r, const struct report_flow *f, report_defer_fn inner,
+		    void *arg)
+{
+	report_flow_begin(r, f);
+	if (inner)
+		inner(r->in_flow ? r : NULL, arg);
+	return report_flow_end(r);
+}
+
+int report_flow_defer_copy(struct report *r, struct report_flow *copy, report_defer_fn inner,
+			   void *arg)
+{
+	struct flow_call *c = NULL;
+	int rc;
+
+	if (r && copy && !r->writer) {
+		rc = flow_now(r, copy, inner, arg);
+		free(copy);
+		return rc;
+	}
+	if (!r || !copy || !(c = malloc(sizeof *c))) {
+		if (r && copy)
+			report_fail(r, ENOMEM);
+		if (inner)
+			inner(NULL, arg);
+		free(copy);
+		return !r ? 0 : !copy ? -EINVAL : report_status(r);
+	}
+	c->f = copy;
+	c->inner = inner;
+	c->arg = arg;
+	return report_defer(r, flow_call_out, c);
+}
+
 int report_flow_defer(struct report *r, const struct report_flow *f, report_defer_fn inner,
 		      void *arg)
 {
-	struct flow_call *c;
-
-	if (!r || !f) {
-		if (inner)
-			inner(NULL, arg);
-		return r ? -EINVAL : 0;
-	}
-	if (!r->writer) {
-		report_flow_begin(r, f);
-		if (inner)
-			inner(r->in_flow ? r : NULL, arg);
-		return report_flow_end(r);
-	}
-	if (!(c = malloc(sizeof *c)) || !(c->f = report_flow_copy(f))) {
-		free(c);
+	if (r && f && !r->writer)
+		return flow_now(r, f, inner, arg);   /* no copy needed */
+	struct report_flow *copy = r && f ? report_flow_copy(f) : NULL;
+	if (r && f && !copy) {
 		report_fail(r, ENOMEM);
 		if (inner)
 			inner(NULL, arg);
 		return report_status(r);
 	}
-	c->inner = inner;
-	c->arg = arg;
-	return report_defer(r, flow_call_out, c);
+	return report_flow_defer_copy(r, copy, inner, arg);
 }
 
 int report_start_element(struct report *r, const char *name)

@@ -123,6 +123,11 @@ int report_flow_defer(struct report *r, const struct report_flow *f, report_defe
  * when out of memory. */
 struct report_flow *report_flow_copy(const struct report_flow *f);
 
+/* report_flow_defer with a report_flow_copy, which the report takes over
+ * (for a caller that kept one): no second copy. */
+int report_flow_defer_copy(struct report *r, struct report_flow *copy, report_defer_fn inner,
+			   void *arg);
+
 /* Format the XML on w's threads from here on: the element calls are recorded
  * and replayed there in order (w must outlive r or another call here). NULL:
  * back to formatting here, after everything recorded is written. Errors of

@@ -1440,10 +1440,9 @@ static void flow_ops_out(struct report *r, void *arg)
 	free(ops);
 }
 
-/* Write a flow's entry from rf, with the scanners' elements (taken from
- * hf, which may be NULL). What report_flow_defer returns. */
-static int flow_entry_write(struct scanner_host *h, struct host_flow *hf,
-			    const struct report_flow *rf)
+/* The scanners' elements of a flow, taken out of hf (NULL when there are
+ * none, hf is NULL or there is no memory to move them), for flow_ops_out. */
+static struct host_ops *flow_ops_take(struct host_flow *hf)
 {
 	struct host_ops *ops = NULL;
 	if (hf && hf->entry.ops.n && (ops = malloc(sizeof *ops))) {
@@ -1452,7 +1451,7 @@ static int flow_entry_write(struct scanner_host *h, struct host_flow *hf,
 	} else if (hf) {
 		ops_replay(NULL, &hf->entry.ops);   /* no memory: without them */
 	}
-	return report_flow_defer(h->report, rf, flow_ops_out, ops);
+	return ops;
 }
 
 static void flow_free(struct host_flow *hf)
@@ -1474,9 +1473,13 @@ static void flush_pending(struct scanner_host *h)
 		struct tf_entry *e = h->pend_head;
 		h->pend_head = e->next;
 		if (e->kind == ENTRY_FLOW) {
-			if (h->report && e->flow->rf)
-				flow_entry_write(h, e->flow, e->flow->rf);
-			flow_free(e->flow);
+			struct host_flow *hf = e->flow;
+			if (h->report && hf->rf) {
+				report_flow_defer_copy(h->report, hf->rf, flow_ops_out,
+						       flow_ops_take(hf));
+				hf->rf = NULL;   /* the report's now */
+			}
+			flow_free(hf);
 		} else if (h->report) {
 			report_defer(h->report, object_entry_out, e);
 		} else {
@@ -1923,7 +1926,7 @@ int scanner_host_flow_close(struct scanner_host *h, struct tcp_flow *f,
 		}
 	}
 	if (rf && h->report)
-		rc = flow_entry_write(h, hf, rf);
+		rc = report_flow_defer(h->report, rf, flow_ops_out, flow_ops_take(hf));
 	if (hf) {
 		flow_unlink(h, hf);
 		flow_free(hf);
