@@ -104,6 +104,17 @@ stop_tf() {
 	check_eq "$label: exit status after SIG$sig" 0 "$RC"
 }
 
+# appears PATTERN FILE [PID]: 1 when grep finds PATTERN in FILE within 5 s
+# (and while PID, when given, still runs), else 0
+appears() {
+	for _ in $(seq 50); do
+		[ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && break
+		grep -q -- "$1" "$2" 2>/dev/null && { echo 1; return; }
+		sleep 0.1
+	done
+	echo 0
+}
+
 # check_report LABEL REPORT NFLOWS: complete and well-formed, NFLOWS fileobjects
 check_report() {
 	if xmllint --noout "$2" 2>/dev/null; then
@@ -164,12 +175,8 @@ fi
 # 3. console output arrives while the capture runs
 if start_tf console -c -i lo port 8000; then
 	fetch 8000 /hello.txt "$TMP/got3"
-	ok=0
-	for _ in $(seq 50); do
-		grep -q 'hello from the live capture test' "$TMP/console.out" && { ok=1; break; }
-		sleep 0.1
-	done
-	check_eq "-c live: the response is printed before the capture ends" 1 "$ok"
+	check_eq "-c live: the response is printed before the capture ends" 1 \
+		"$(appears 'hello from the live capture test' "$TMP/console.out")"
 	grep -q '^127.000.000.001.[0-9]*-127.000.000.001.08000: GET /hello.txt HTTP/1' "$TMP/console.out" &&
 		ok "-c live: the request with its flow name" ||
 		fail "-c live: the request with its flow name" "NAME: GET /hello.txt" "$(head -c 200 "$TMP/console.out")"
@@ -208,12 +215,8 @@ exec 7>&-
 if start_tf md5 -i lo -S http -S md5 -o "$TMP/md5" port 8001; then
 	fetch 8001 /bin.dat "$TMP/got6"
 	want=$(md5_of "$TMP/www/bin.dat")
-	seen=0
-	for _ in $(seq 50); do
-		grep -q ">$want<" "$TMP/md5/report.xml" 2>/dev/null && { seen=1; break; }
-		sleep 0.1
-	done
-	check_eq "-S md5 live: the body's MD5 is in the report before the capture ends" 1 "$seen"
+	check_eq "-S md5 live: the body's MD5 is in the report before the capture ends" 1 \
+		"$(appears ">$want<" "$TMP/md5/report.xml")"
 	stop_tf "-S md5 live" INT
 	# two flows, the request's and the response's headers, the body
 	check_report "-S md5 live" "$TMP/md5/report.xml" 5
@@ -237,14 +240,8 @@ s.close()' &
 	sleep 0.5
 	fetch 8001 /bin.dat "$TMP/got5b"
 	want=$(md5_of "$TMP/www/bin.dat")
-	seen=0
-	for _ in $(seq 40); do
-		kill -0 "$TRICKLE" 2>/dev/null || break
-		grep -q ">$want<" "$TMP/md5busy/report.xml" 2>/dev/null && { seen=1; break; }
-		sleep 0.1
-	done
 	check_eq "-S md5 live, busy link: the body's MD5 is in the report while packets keep coming" \
-		1 "$seen"
+		1 "$(appears ">$want<" "$TMP/md5busy/report.xml" "$TRICKLE")"
 	wait "$TRICKLE" 2>/dev/null
 	stop_tf "-S md5 live, busy link" INT
 	check_eq "-S md5 live, busy link: the body's MD5, once" 1 \
