@@ -40,6 +40,7 @@ struct run {
 	struct decoder *dec;          /* link -> ip -> defrag, with fragments held */
 	struct tcp_ctx tcp;
 	uint64_t write_errors_seen;
+	uint64_t write_errors_told;   /* the count writes_failed printed */
 	struct report_gap *gapbuf;
 	size_t gapcap;
 	int streams_to_host;          /* the scanners asked for data and gap events */
@@ -85,6 +86,8 @@ static void on_flow_close(void *arg, struct conn *c, int dir)
 	memset(&rf, 0, sizeof rf);
 	rf.filename = sf->path ? sf->path : "";
 	rf.filesize = flow_file_size(r->cfg, sf);
+	if (r->report && (rf.late = store_file_late(&f->file)))
+		rf.late_size = store_late_outcome;   /* written after the close */
 	rf.start_sec = sf->id.first_sec;
 	rf.start_usec = sf->id.first_usec;
 	rf.end_sec = f->last_sec;
@@ -182,6 +185,7 @@ static void on_gap(void *arg, struct conn *c, int dir, uint64_t off, uint64_t le
 
 static void check_write_errors(struct run *r)
 {
+	store_poll_errors(r->store);
 	if (tf_stats.write_errors == r->write_errors_seen)
 		return;
 	if (r->write_errors_seen == 0) {
@@ -189,6 +193,24 @@ static void check_write_errors(struct run *r)
 		report_warning(r->report, store_last_error(r->store));
 	}
 	r->write_errors_seen = tf_stats.write_errors;
+}
+
+/* Wait for the files still being written, then tell how many writes failed
+ * since the last call (once for the run: the count is cumulative). 1 when
+ * some did. */
+static int writes_failed(struct run *r)
+{
+	store_sync(r->store);
+	check_write_errors(r);
+	if (tf_stats.write_errors == r->write_errors_told)
+		return 0;
+	r->write_errors_told = tf_stats.write_errors;
+	char msg[128];
+	snprintf(msg, sizeof msg, "%llu writes failed; some flow files are incomplete",
+		 (unsigned long long)tf_stats.write_errors);
+	fprintf(stderr, "tcpflow: %s\n", msg);
+	report_warning(r->report, msg);
+	return 1;
 }
 
 static void warn(const struct run *r, const char *path, const char *what)
@@ -422,6 +444,10 @@ int pipeline_run(const struct tf_config *cfg, int argc, char **argv)
 		.max_buffered = cfg->max_buffered,
 		.background_writes = cfg->background_writes,
 		.create_ahead = r.host == NULL,
+		/* nothing reads a file when it is closed: no tcp_cmd or alerts,
+		 * no side files, no scanner older than ABI 1.5 */
+		.defer_files = !cfg->tcp_cmd && cfg->tcp_alert_fd < 0 && !cfg->findx &&
+			       !cfg->flow_pcap && (!r.host || scanner_host_files_may_lag(r.host)),
 		.counter_always = cfg->counter_always,
 		.side_suffixes = cfg->findx || cfg->flow_pcap ? side_suffixes : NULL,
 		.on_create = on_file_created,
@@ -604,15 +630,8 @@ int pipeline_run(const struct tf_config *cfg, int argc, char **argv)
 			(unsigned long long)tf_stats.packets,
 			(unsigned long long)tf_stats.tcp_segments,
 			(unsigned long long)tf_stats.flows_opened);
-	check_write_errors(&r);
-	if (tf_stats.write_errors) {
-		char msg[128];
-		snprintf(msg, sizeof msg, "%llu writes failed; some flow files are incomplete",
-			 (unsigned long long)tf_stats.write_errors);
-		fprintf(stderr, "tcpflow: %s\n", msg);
-		report_warning(r.report, msg);
+	if (writes_failed(&r))
 		status = 2;
-	}
 	if (stop_signal && stop_signal != SIGPIPE && !cfg->quiet)
 		fprintf(stderr, "tcpflow: stopped by signal %d; open flows were closed\n",
 			(int)stop_signal);
@@ -620,6 +639,8 @@ out:
 	decoder_free(r.dec);
 	r.dec = NULL;
 	scanner_host_shutdown(r.host);   /* scanner summaries, before the report ends */
+	if (r.store && writes_failed(&r))   /* the files written at shutdown */
+		status = 2;
 	if (r.report) {
 		int rrc = report_close(r.report);
 		if (rrc < 0) {

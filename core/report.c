@@ -1005,21 +1005,47 @@ static void report_mac_text(const uint8_t m[6], char *buf)
 	}
 }
 
+/* The file's name and size as they are on disk. */
+static const char *flow_file(const struct report_flow *f, uint64_t *size)
+{
+	*size = f->filesize;
+	if (f->late_size && f->late_size(f->late, size) < 0) {
+		*size = 0;
+		return NULL;
+	}
+	return f->filename;
+}
+
+void report_flow_drop(const struct report_flow *f)
+{
+	uint64_t size;
+	if (f)
+		flow_file(f, &size);
+}
+
+void report_flow_free(struct report_flow *f)
+{
+	report_flow_drop(f);
+	free(f);
+}
+
 int report_flow_begin(struct report *r, const struct report_flow *f)
 {
 	char buf[64];
 	size_t i;
 
+	if (!f)
+		return r ? -EINVAL : 0;
+	uint64_t size;
+	const char *filename = flow_file(f, &size);
 	if (!r)
 		return 0;
-	if (!f)
-		return -EINVAL;
 	if (report_top_level(r) < 0 || report_start(r, "fileobject") < 0)
 		goto out;
 	r->in_flow = 1;
-	if (f->filename && *f->filename && report_elem(r, "filename", f->filename) < 0)
+	if (filename && *filename && report_elem(r, "filename", filename) < 0)
 		goto out;
-	if (report_elem_u64(r, "filesize", f->filesize) < 0 || report_start(r, "tcpflow") < 0)
+	if (report_elem_u64(r, "filesize", size) < 0 || report_start(r, "tcpflow") < 0)
 		goto out;
 	report_iso8601(f->start_sec, (long)f->start_usec, buf, sizeof buf);
 	if (report_attr(r, "startime", buf) < 0)
@@ -1192,8 +1218,7 @@ static void flow_call_out(struct report *rr, void *arg)
 {
 	struct flow_call *c = arg;
 
-	if (rr)
-		report_flow_begin(rr, c->f);
+	report_flow_begin(rr, c->f);   /* also without a report: the file's outcome */
 	if (c->inner)
 		c->inner(rr, c->arg);
 	if (rr)
@@ -1228,7 +1253,7 @@ int report_flow_defer_copy(struct report *r, struct report_flow *copy, report_de
 			report_fail(r, ENOMEM);
 		if (inner)
 			inner(NULL, arg);
-		free(copy);
+		report_flow_free(copy);
 		return !r ? 0 : !copy ? -EINVAL : report_status(r);
 	}
 	c->f = copy;
@@ -1244,6 +1269,7 @@ int report_flow_defer(struct report *r, const struct report_flow *f, report_defe
 		return flow_now(r, f, inner, arg);   /* no copy needed */
 	struct report_flow *copy = r && f ? report_flow_copy(f) : NULL;
 	if (r && f && !copy) {
+		report_flow_drop(f);
 		report_fail(r, ENOMEM);
 		if (inner)
 			inner(NULL, arg);

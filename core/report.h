@@ -39,6 +39,12 @@ struct report_flow {
 	uint32_t connection_count;    /* 0 for the first connection on a 4-tuple */
 	const struct report_gap *gaps;
 	size_t ngaps;
+	/* A flow file written after its close: late_size(late, &size) is called
+	 * once, when the entry is written (or dropped), and gives the size on
+	 * disk then, or -1 when the file could not be created (no <filename>
+	 * then). Copies share it: exactly one of them is written. */
+	int (*late_size)(void *late, uint64_t *size);
+	void *late;
 };
 
 /* Every function accepts r == NULL and then does nothing (returns 0), so a
@@ -122,6 +128,11 @@ int report_flow_defer(struct report *r, const struct report_flow *f, report_defe
 /* A copy of f with its gaps and file name, in one block (free() it); NULL
  * when out of memory. */
 struct report_flow *report_flow_copy(const struct report_flow *f);
+
+/* A flow entry that is not written after all: report_flow_drop for f
+ * itself (its late_size is called), report_flow_free for a copy. */
+void report_flow_drop(const struct report_flow *f);
+void report_flow_free(struct report_flow *f);
 
 /* report_flow_defer with a report_flow_copy, which the report takes over
  * (for a caller that kept one): no second copy. */

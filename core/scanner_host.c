@@ -57,6 +57,7 @@ struct tf_entry {
 	struct host_flow *flow;      /* ENTRY_FLOW */
 	/* ENTRY_OBJECT */
 	char *path;                  /* its file, or NULL */
+	void *late;                  /* its file is written later: the outcome */
 	const char *type, *producer; /* in block */
 	char *parent_name;
 	struct tf_kv *meta;          /* nmeta pairs, at the start of block */
@@ -87,8 +88,11 @@ struct host_flow {
 };
 
 struct tf_file {
-	int fd;
+	int fd;                      /* -1 while reserved */
 	char *path;                  /* NULL when anonymous */
+	/* The name is this run's (store_reserve_path) and the file not created
+	 * yet: created when its buffer overflows, else written after close. */
+	int reserved;
 	uint64_t size;               /* bytes written, buffered ones included */
 	int failed;
 	/* Bytes not yet written: derived files are written in blocks, and a
@@ -1144,7 +1148,7 @@ static struct tf_file *file_create(struct tf_ctx *c, struct tf_entry *beside,
 	struct scanner_host *h = c->h;
 	struct tf_file *f = NULL;
 	char *path = NULL;
-	int fd = -1, e = 0;
+	int fd = -1, e = 0, reserved = 0;
 	if (!name_ok(suffix, HOST_MAX_SUFFIX)) {
 		e = EINVAL;
 		goto fail;
@@ -1177,23 +1181,34 @@ static struct tf_file *file_create(struct tf_ctx *c, struct tf_entry *beside,
 					snprintf(path, len, "%s%s.%u", base, suffix, n);
 				else
 					snprintf(path, len, "%s%s", base, suffix);
+				int taken = h->store ? store_reserve_path(h->store, path) : -1;
+				if (taken == 0) {
+					reserved = 1;
+					break;
+				}
+				if (taken == 1) {
+					errno = EEXIST;
+					continue;
+				}
 				fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 				if (fd >= 0 || errno != EEXIST)
 					break;
 			}
 		}
 	}
-	if (fd < 0) {
+	if (fd < 0 && !reserved) {
 		e = errno;
 		goto fail;
 	}
 	if (!(f = calloc(1, sizeof *f))) {
 		e = ENOMEM;
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		goto fail;
 	}
 	f->fd = fd;
 	f->path = path;
+	f->reserved = reserved;
 	return f;
 fail:
 	*err = e;
@@ -1217,6 +1232,18 @@ static struct tf_file *host_file_open(struct tf_ctx *c, struct tf_entry *beside,
 /* write(2) all of p, or fail f with a warning. 0 or -errno. */
 static int file_write_out(struct tf_ctx *c, struct tf_file *f, const uint8_t *p, size_t len)
 {
+	if (f->reserved) {
+		/* too big to wait for its close: create it now */
+		f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (f->fd < 0) {
+			int e = errno;
+			f->failed = 1;
+			tf_logf(&host_table, c, TF_LOG_WARN, "cannot create %s: %s", f->path,
+				strerror(e));
+			return -e;
+		}
+		f->reserved = 0;
+	}
 	while (len) {
 		ssize_t n = write(f->fd, p, len);
 		if (n < 0) {
@@ -1274,28 +1301,69 @@ static const char *host_file_path(struct tf_ctx *c, struct tf_file *f)
 	return c && f ? f->path : NULL;
 }
 
-static int host_file_close(struct tf_ctx *c, struct tf_file *f)
+/* Finish f; its path goes to *keep when keep is not NULL, else is freed.
+ * When it is written later and late is not NULL, *late gets a reference to
+ * the outcome (store_late_outcome). */
+static int file_finish(struct tf_ctx *c, struct tf_file *f, char **keep, void **late)
 {
-	if (!c || !f)
-		return -EINVAL;
-	int rc = file_flush(c, f);
+	int rc = 0;
+	if (f->reserved && !f->failed && store_writes_later(c->h->store)) {
+		/* never created: a detached job creates and writes it */
+		uint8_t *copy = f->blen ? malloc(f->blen) : NULL;
+		if (f->blen && !copy) {
+			rc = file_flush(c, f);
+		} else {
+			if (copy)
+				memcpy(copy, f->buf, f->blen);
+			rc = store_write_file_later(c->h->store, f->path, copy, f->blen, late);
+			f->blen = 0;
+			if (rc < 0)
+				tf_logf(&host_table, c, TF_LOG_WARN, "cannot write %s: %s", f->path,
+					strerror(-rc));
+		}
+	} else {
+		rc = file_flush(c, f);
+	}
 	if (f->failed && rc == 0)
 		rc = -EIO;
-	if (close(f->fd) < 0 && rc == 0)
+	if (f->fd >= 0 && close(f->fd) < 0 && rc == 0)
 		rc = -errno;
 	if (f->buf && c->h->nspare < HOST_SPARE_BUFFERS)
 		c->h->spare[c->h->nspare++] = f->buf;
 	else
 		free(f->buf);
-	free(f->path);
+	if (keep && !(f->failed && f->reserved))   /* not when it was never created */
+		*keep = f->path;
+	else
+		free(f->path);
 	free(f);
 	return rc;
 }
 
+static int host_file_close(struct tf_ctx *c, struct tf_file *f)
+{
+	if (!c || !f)
+		return -EINVAL;
+	return file_finish(c, f, NULL, NULL);
+}
+
 /* ---- derived objects -------------------------------------------------------------------- */
+
+/* The file of e (written after its close) holds all of e: 1 or 0; e's
+ * reference to the outcome is dropped. 1 when there is no such file. */
+static int late_file_ok(struct tf_entry *e)
+{
+	if (!e->late)
+		return 1;
+	uint64_t disk;
+	int ok = store_late_outcome(e->late, &disk) == 0 && disk == e->len;
+	e->late = NULL;
+	return ok;
+}
 
 static void entry_free(struct tf_entry *e)
 {
+	late_file_ok(e);
 	ops_free(&e->ops);
 	free(e->path);
 	free(e->parent_name);
@@ -1338,7 +1406,7 @@ static int entry_strings(struct tf_entry *e, const struct tf_object_desc *d, con
 static void write_object_entry(struct report *r, struct tf_entry *e)
 {
 	report_start_element(r, "fileobject");
-	if (e->path)
+	if (late_file_ok(e) && e->path)
 		report_element(r, "filename", e->path);
 	report_element_u64(r, "filesize", e->len);
 	report_start_element(r, "derived");
@@ -1458,7 +1526,7 @@ static void flow_free(struct host_flow *hf)
 {
 	ops_free(&hf->entry.ops);
 	free(hf->entry.holders);
-	free(hf->rf);
+	report_flow_free(hf->rf);
 	free(hf);
 }
 
@@ -1611,11 +1679,13 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 			}
 			data = map;
 		}
-		e->path = file->path;
-		/* a kept file keeps a copy of its name for a late write error */
-		file->path = kept && e->path ? strdup(e->path) : NULL;
-		if (!kept)
-			host_file_close(c, file);
+		if (kept) {
+			/* a kept file keeps a copy of its name for its late writing */
+			e->path = file->path;
+			file->path = e->path ? strdup(e->path) : NULL;
+		} else {
+			file_finish(c, file, &e->path, NULL);   /* written already */
+		}
 		file = NULL;
 	} else if (d->suffix && !(parent && files_off(h))) {
 		int err = 0;
@@ -1625,11 +1695,8 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 			goto out;
 		}
 		if (f) {
-			if (host_file_write(c, f, data, (size_t)len) == 0) {
-				e->path = f->path;
-				f->path = NULL;
-			}
-			host_file_close(c, f);
+			int wrc = host_file_write(c, f, data, (size_t)len);
+			file_finish(c, f, wrc == 0 ? &e->path : NULL, h->report ? &e->late : NULL);
 		}
 	}
 	e->len = len;
@@ -1679,6 +1746,11 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 	}
 	h->nesting--;
 	e->obj = NULL;
+	if (kept) {
+		/* before the entry can be written: it tells how the file went */
+		file_finish(c, kept, NULL, h->report ? &e->late : NULL);
+		kept = NULL;
+	}
 	if (h->report) {
 		e = NULL;   /* owned by the pending list now */
 		if (!h->nesting && !h->closing)
@@ -1911,6 +1983,8 @@ int scanner_host_flow_close(struct scanner_host *h, struct tcp_flow *f,
 		}
 		if (hf) {
 			hf->rf = rf && h->report ? report_flow_copy(rf) : NULL;
+			if (rf && h->report && !hf->rf)
+				report_flow_drop(rf);   /* no memory: no entry */
 			hf->tf = NULL;
 			hf->pub.path = NULL;
 			struct tf_entry *e = &hf->entry;
@@ -2046,6 +2120,21 @@ void scanner_host_free(struct scanner_host *h)
 	free(h);
 }
 
+static int host_files_sync(struct tf_ctx *c)
+{
+	if (c && c->h->store)
+		store_sync(c->h->store);
+	return 0;
+}
+
+int scanner_host_files_may_lag(const struct scanner_host *h)
+{
+	for (size_t i = 0; i < h->non; i++)
+		if (h->on[i]->d.abi_minor < 5)
+			return 0;
+	return 1;
+}
+
 static const struct tf_host host_table = {
 	.size = sizeof(struct tf_host),
 	.abi_major = TF_ABI_MAJOR,
@@ -2066,4 +2155,5 @@ static const struct tf_host host_table = {
 	.input_name = host_input_name,
 	.entry_hold = host_entry_hold,
 	.entry_release = host_entry_release,
+	.files_sync = host_files_sync,
 };

@@ -1,6 +1,9 @@
 /* Flow files: naming, buffered writes, the descriptor cache. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +33,23 @@ struct store {
 	struct store_file *creating[CREATE_AHEAD];  /* oldest first (start_create) */
 	int n_creating;
 	char errmsg[512];
-	/* Names given out without files (store_file_assign_name): hashes of
-	 * the names, open addressing, 0 = empty slot. */
+	/* Names given out without files (store_file_assign_name), or every
+	 * name given out in reserve mode: hashes of the names, open
+	 * addressing, 0 = empty slot. */
 	uint64_t *names;
 	size_t names_cap, names_count;
+	/* Reserve mode (see store_config.defer_files): names are decided from
+	 * the set above, files are created when a write needs them or by a
+	 * detached job at their close. */
+	int reserve;
+	int look_first;           /* the directory had files: a name must be free there too */
+	/* Failures of detached jobs, for the packet loop to take in
+	 * (store_poll_errors): count, and the message of the first one since
+	 * the last poll. */
+	pthread_mutex_t late_lock;
+	atomic_uint late_errors;
+	unsigned late_seen;
+	char late_msg[512];
 };
 
 /* ---- small list helpers ------------------------------------------------ */
@@ -74,6 +90,20 @@ static int mkdir_parents(const char *path, int include_last)
 		}
 	}
 	return 0;
+}
+
+/* 1 when dir has no entries: every name in it is then one this run gave. */
+static int dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	int empty = 1;
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	return empty;
 }
 
 struct store *store_new(const struct store_config *cfg, char *err, size_t errlen)
@@ -118,6 +148,9 @@ struct store *store_new(const struct store_config *cfg, char *err, size_t errlen
 			in_flight = BUF_MAX;
 		s->writer = writer_new((size_t)in_flight, BUF_MAX);
 	}
+	pthread_mutex_init(&s->late_lock, NULL);
+	s->reserve = s->writer && s->cfg.defer_files && !s->cfg.side_suffixes;
+	s->look_first = s->reserve && !dir_is_empty(s->cfg.outdir);
 	return s;
 }
 
@@ -258,6 +291,7 @@ int store_expand_name(const char *tmpl, const struct flow_ident *id,
 /* ---- descriptors ------------------------------------------------------- */
 
 static int set_error(struct store *s, const char *what, const char *path, int e);
+static int reserve_name(struct store *s, struct store_file *f);
 static void adopt_create(struct store *s, struct store_file *f);
 
 /* Wait for f's writes in the background; a failure among them fails f. 0 or
@@ -455,7 +489,19 @@ static int ensure_open(struct store *s, struct store_file *f)
 	while (s->open_fds >= s->max_fds && evict_one(s) == 0)
 		;
 	int fd = -1;
-	if (f->path) {
+	if (s->reserve && (!f->path || f->reserved)) {
+		if (!f->path) {
+			int rc = reserve_name(s, f);
+			if (rc < 0)
+				return rc;
+		}
+		/* the name is this run's alone: the file must not exist */
+		while ((fd = create_new(s, f->path)) < 0 && errno == EMFILE && evict_one(s) == 0)
+			;
+		if (fd < 0)
+			return set_error(s, "cannot create", f->path, errno);
+		f->reserved = 0;
+	} else if (f->path) {
 		while ((fd = open(f->path, O_RDWR | O_CLOEXEC)) < 0 && errno == EMFILE &&
 		       evict_one(s) == 0)
 			;
@@ -654,7 +700,7 @@ int store_write(struct store *s, struct store_file *f, uint64_t off,
 		return -EIO;
 	/* at the first bytes only: a creation that could not start (no name, no
 	 * memory) is not tried again for every packet */
-	if (first && !f->path && s->writer && s->cfg.create_ahead)
+	if (first && !f->path && s->writer && s->cfg.create_ahead && !s->reserve)
 		start_create(s, f);
 	if (f->buf_len == 0)
 		f->buf_off = off;
@@ -699,7 +745,7 @@ int store_read(struct store *s, struct store_file *f, uint64_t off, uint8_t *dst
 		memcpy(dst, f->buf + (off - f->buf_off), len);
 		return 0;
 	}
-	if ((!f->path && !f->creating) || flush(s, f) < 0 || settle(s, f) < 0 ||
+	if ((!f->path && !f->creating) || f->reserved || flush(s, f) < 0 || settle(s, f) < 0 ||
 	    ensure_open(s, f) < 0)
 		return -1;
 	return pread(f->fd, dst, len, (off_t)off) == (ssize_t)len ? 0 : -1;
@@ -709,6 +755,14 @@ int store_file_create(struct store *s, struct store_file *f)
 {
 	if (s->cfg.no_files || f->path)
 		return 0;
+	if (s->reserve && !f->failed) {
+		int rc = reserve_name(s, f);
+		if (rc < 0) {
+			f->failed = 1;
+			tf_stats.write_errors++;
+		}
+		return rc;
+	}
 	return open_or_fail(s, f);
 }
 
@@ -726,7 +780,7 @@ int store_shift(struct store *s, struct store_file *f, uint64_t shift)
 	f->size += shift;
 	if (s->cfg.no_files)
 		return 0;
-	if (!f->path) {
+	if (!f->path || f->reserved) {
 		/* Nothing on disk yet: only the buffer's position moves. */
 		f->buf_off += shift;
 		return 0;
@@ -768,8 +822,217 @@ int store_shift(struct store *s, struct store_file *f, uint64_t shift)
 	return rc;
 }
 
+/* ---- files written in one go by a detached job (reserve mode) ------------
+ *
+ * A file that was never created by its close (a short flow, an HTTP header
+ * block or body) is created, written, given its times and closed by one
+ * job on the writer threads: the packet loop makes no system call for it.
+ * Its name was given from the set of this run's names in a directory that
+ * was empty, so creating it cannot meet another file; what fails (a full
+ * disk, a file size limit) is counted and told by store_poll_errors. */
+
+struct late_file {
+	struct store *s;
+	char *path;
+	uint8_t *buf;            /* len bytes for offset off; may be NULL */
+	size_t len;
+	uint64_t off, size;      /* size: the file's length (a trailing hole) */
+	struct timespec ts[2];
+	int set_times;
+	/* The outcome, for the flow's report entry (store_late_outcome): the
+	 * job, the store_file and the report each hold a reference. */
+	atomic_int refs;
+	atomic_int done;
+	int exists;              /* the file was created */
+	uint64_t disk;           /* its size on disk */
+};
+
+/* Outcomes are waited for on the report's thread, maybe after the store is
+ * gone: one lock for all. */
+static pthread_mutex_t late_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t late_cv = PTHREAD_COND_INITIALIZER;
+
+static void late_put(struct late_file *j)
+{
+	if (atomic_fetch_sub(&j->refs, 1) == 1)
+		free(j);
+}
+
+static void late_fail(struct store *s, const char *what, const char *path, int e)
+{
+	pthread_mutex_lock(&s->late_lock);
+	if (atomic_load(&s->late_errors) == s->late_seen)
+		snprintf(s->late_msg, sizeof s->late_msg, "%s %s: %s", what, path, strerror(e));
+	atomic_fetch_add(&s->late_errors, 1);
+	pthread_mutex_unlock(&s->late_lock);
+}
+
+static void late_file_run(void *arg)
+{
+	struct late_file *j = arg;
+	int fd = create_new(j->s, j->path);
+	if (fd < 0) {
+		late_fail(j->s, "cannot create", j->path, errno);
+	} else {
+		j->exists = 1;
+		j->disk = j->size;
+		int e = j->len ? writer_pwrite_all(fd, j->buf, j->len, j->off) : 0;
+		if (e)
+			late_fail(j->s, "cannot write", j->path, e);
+		else if (j->size > j->off + j->len && ftruncate(fd, (off_t)j->size) < 0)
+			late_fail(j->s, "cannot extend", j->path, e = errno);
+		struct stat st;
+		if (e)          /* what reached the disk */
+			j->disk = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+		if (j->set_times)
+			futimens(fd, j->ts);
+		close(fd);
+	}
+	free(j->buf);
+	free(j->path);
+	j->buf = NULL;
+	j->path = NULL;
+	pthread_mutex_lock(&late_mu);
+	atomic_store(&j->done, 1);
+	pthread_cond_broadcast(&late_cv);
+	pthread_mutex_unlock(&late_mu);
+	late_put(j);
+}
+
+int store_late_outcome(void *late, uint64_t *size)
+{
+	struct late_file *j = late;
+	if (!atomic_load(&j->done)) {
+		pthread_mutex_lock(&late_mu);
+		while (!atomic_load(&j->done))
+			pthread_cond_wait(&late_cv, &late_mu);
+		pthread_mutex_unlock(&late_mu);
+	}
+	int exists = j->exists;
+	*size = j->disk;
+	late_put(j);
+	return exists ? 0 : -1;
+}
+
+void *store_file_late(struct store_file *f)
+{
+	struct late_file *j = f->late;
+	if (j)
+		atomic_fetch_add(&j->refs, 1);
+	return j;
+}
+
+/* Hand path (a copy is made) and buf (taken; cap bytes of memory) to a
+ * detached job; with late, *late gets a reference to its outcome. 0, or
+ * -ENOMEM with buf freed. */
+static int write_later(struct store *s, const char *path, uint8_t *buf, size_t cap,
+		       uint64_t off, size_t len, uint64_t size, const struct flow_ident *times,
+		       struct late_file **late)
+{
+	struct late_file *j = calloc(1, sizeof *j);
+	char *p = strdup(path);
+	if (!j || !p) {
+		free(j);
+		free(p);
+		free(buf);
+		return -ENOMEM;
+	}
+	j->s = s;
+	j->path = p;
+	j->buf = buf;
+	j->len = len;
+	j->off = off;
+	j->size = size;
+	atomic_init(&j->refs, late ? 2 : 1);
+	atomic_init(&j->done, 0);
+	if (late)
+		*late = j;
+	if (times) {
+		j->ts[0].tv_sec = (time_t)times->first_sec;
+		j->ts[0].tv_nsec = (long)times->first_usec * 1000;
+		j->ts[1] = j->ts[0];
+		j->set_times = 1;
+	}
+	writer_detach(s->writer, cap + sizeof *j, late_file_run, j);
+	return 0;
+}
+
+int store_writes_later(struct store *s)
+{
+	/* After a failure there (a full disk, say), files are written at their
+	 * close again: errors are then told as they happen, and the report's
+	 * sizes of later flows are what is on disk. */
+	return s->reserve && !atomic_load(&s->late_errors);
+}
+
+int store_write_file_later(struct store *s, const char *path, uint8_t *buf, size_t len,
+			   void **late)
+{
+	if (!s->reserve) {
+		free(buf);
+		return -EINVAL;
+	}
+	struct late_file *j = NULL;
+	int rc = write_later(s, path, buf, len, 0, len, len, NULL, late ? &j : NULL);
+	if (late)
+		*late = j;
+	return rc;
+}
+
+void store_poll_errors(struct store *s)
+{
+	if (!s)
+		return;
+	unsigned n = atomic_load(&s->late_errors);
+	if (n == s->late_seen)
+		return;
+	pthread_mutex_lock(&s->late_lock);
+	n = atomic_load(&s->late_errors);
+	memcpy(s->errmsg, s->late_msg, sizeof s->errmsg);
+	tf_stats.write_errors += n - s->late_seen;
+	s->late_seen = n;
+	pthread_mutex_unlock(&s->late_lock);
+}
+
+void store_sync(struct store *s)
+{
+	if (s && s->writer)
+		writer_drain(s->writer);
+	store_poll_errors(s);
+}
+
+/* Reserve mode: close f, never created, through a detached job. 0 when
+ * that was done (or there is nothing to write), 1 when f has to be closed
+ * the usual way. */
+static int close_later(struct store *s, struct store_file *f)
+{
+	if (!s->reserve || f->failed || f->fd >= 0 || f->creating || (f->path && !f->reserved))
+		return 1;
+	if (!store_writes_later(s))
+		return 1;
+	if (!f->path) {
+		if (!f->size)
+			return 0;   /* nothing was stored: no file, as without reserve mode */
+		if (reserve_name(s, f) < 0)
+			return 1;   /* the usual way says why */
+	}
+	uint8_t *buf = f->buf;
+	size_t cap = f->buf_cap, len = f->buf_len;
+	f->buf = NULL;
+	buf_free(s, f);         /* its accounting; the job frees buf */
+	f->reserved = 0;
+	if (write_later(s, f->path, buf, cap, f->buf_off, len, f->size, &f->id, &f->late) < 0) {
+		f->failed = 1;
+		tf_stats.write_errors++;
+	}
+	return 0;
+}
+
 int store_file_close(struct store *s, struct store_file *f)
 {
+	if (close_later(s, f) == 0)
+		return f->failed ? set_error(s, "cannot write", f->path ? f->path : "(unnamed)", ENOMEM)
+				 : 0;
 	if (f->creating)
 		adopt_create(s, f);
 	int rc = settle(s, f);
@@ -796,13 +1059,21 @@ int store_file_close(struct store *s, struct store_file *f)
 	fd_close(s, f);
 	if (f->buf)
 		buf_free(s, f);
-	if (f->path && !s->cfg.no_files && !timed)
+	if (f->reserved) {
+		/* named, but its creation failed: there is no file to name */
+		store_file_release(f);
+		f->reserved = 0;
+	} else if (f->path && !s->cfg.no_files && !timed) {
 		utimensat(AT_FDCWD, f->path, ts, 0);
+	}
 	return rc;
 }
 
 void store_file_release(struct store_file *f)
 {
+	if (f->late)
+		late_put(f->late);
+	f->late = NULL;
 	free(f->path);
 	f->path = NULL;
 	f->name = NULL;
@@ -817,6 +1088,7 @@ void store_free(struct store *s)
 {
 	if (s) {
 		writer_free(s->writer);
+		pthread_mutex_destroy(&s->late_lock);
 		free(s->names);
 	}
 	free(s);
@@ -830,6 +1102,8 @@ int store_side_create(struct store *s, struct store_file *flow, struct store_fil
 	if (side->path)
 		return side->failed ? -EIO : 0;
 	int rc = store_file_create(s, flow);
+	if (rc == 0 && flow->reserved)
+		rc = open_or_fail(s, flow);   /* the side file's name comes from a real file */
 	if (rc < 0)
 		return rc;
 	if (!flow->path)
@@ -878,7 +1152,8 @@ static uint64_t name_hash(const char *name)
 /* 1 if h was already in the set, else adds it and returns 0 (or -1: no memory). */
 static int names_test_and_add(struct store *s, uint64_t h)
 {
-	if (s->names_count >= NAMES_MAX) {
+	/* in reserve mode a forgotten name could be given twice */
+	if (s->names_count >= NAMES_MAX && !s->reserve) {
 		memset(s->names, 0, s->names_cap * sizeof *s->names);
 		s->names_count = 0;
 	}
@@ -910,28 +1185,75 @@ static int names_test_and_add(struct store *s, uint64_t h)
 	return 0;
 }
 
+/* Something (a file of an earlier run) has the name path. When that cannot
+ * be known (a regular file where a directory should be), no: creating the
+ * file then fails and says why. */
+static int on_disk(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+/* Give f the first name with a free connection counter in the set of names
+ * given out (without files, or in reserve mode). 0 or -errno. */
+static int name_from_set(struct store *s, struct store_file *f)
+{
+	char name[MAX_NAME];
+	for (uint32_t cc = f->connection_count; cc < UINT32_MAX; cc++) {
+		int rc = expand_name(s->cfg.template_str, &f->id, cc, s->cfg.counter_always,
+				     name, sizeof name);
+		if (rc < 0)
+			return set_error(s, "cannot name flow file", s->cfg.template_str, -rc);
+		int taken = names_test_and_add(s, name_hash(name));
+		if (taken < 0)
+			return -ENOMEM;
+		if (taken)
+			continue;
+		char *path = outdir_path(s, name);
+		if (!path)
+			return -ENOMEM;
+		if (s->look_first && on_disk(path)) {
+			free(path);
+			continue;
+		}
+		take_path(s, f, path);
+		f->connection_count = cc;
+		return 0;
+	}
+	return set_error(s, "cannot name flow file", s->cfg.template_str, EEXIST);
+}
+
+/* Reserve mode: name f (no file yet). 0 or -errno. */
+static int reserve_name(struct store *s, struct store_file *f)
+{
+	int rc = name_from_set(s, f);
+	if (rc < 0)
+		return rc;
+	f->reserved = 1;
+	if (s->cfg.on_create)
+		s->cfg.on_create(s->cfg.on_create_arg, f);
+	return 0;
+}
+
+int store_reserve_path(struct store *s, const char *path)
+{
+	if (!s->reserve)
+		return -1;
+	size_t n = strlen(s->cfg.outdir);
+	const char *rel = path;
+	if (!strncmp(path, s->cfg.outdir, n) && path[n] == '/')
+		rel += n + 1;        /* as the names of flow files are kept */
+	int taken = names_test_and_add(s, name_hash(rel));
+	if (taken < 0)
+		taken = 0;      /* no memory: try the name, O_EXCL decides */
+	return !taken && s->look_first && on_disk(path) ? 1 : taken;
+}
+
 const char *store_file_assign_name(struct store *s, struct store_file *f)
 {
 	if (f->path)
 		return f->name;
 	if (!s->cfg.no_files)
 		return store_file_create(s, f) == 0 ? f->name : NULL;
-	char name[MAX_NAME];
-	for (uint32_t cc = f->connection_count; cc < UINT32_MAX; cc++) {
-		if (expand_name(s->cfg.template_str, &f->id, cc, s->cfg.counter_always,
-				name, sizeof name) < 0)
-			return NULL;
-		int taken = names_test_and_add(s, name_hash(name));
-		if (taken < 0)
-			return NULL;
-		if (taken)
-			continue;
-		char *path = outdir_path(s, name);
-		if (!path)
-			return NULL;
-		take_path(s, f, path);
-		f->connection_count = cc;
-		return f->name;
-	}
-	return NULL;
+	return name_from_set(s, f) == 0 ? f->name : NULL;
 }

@@ -16,6 +16,7 @@
 #include "writer.h"
 
 struct bg_create;
+struct late_file;
 
 /* What a flow file's name is made of. */
 struct flow_ident {
@@ -33,7 +34,7 @@ struct flow_ident {
 
 struct store_file {
 	struct flow_ident id;
-	char *path;               /* full path, set when the file is created */
+	char *path;               /* full path, set when the file is created or named */
 	const char *name;         /* path without the output directory prefix */
 	uint32_t connection_count;/* the cNNNN number given to the name */
 	int fd;                   /* -1 when not open */
@@ -43,8 +44,10 @@ struct store_file {
 	uint64_t size;            /* file size once everything is flushed */
 	uint64_t disk_end;        /* end of the furthest byte written to the file */
 	uint8_t failed;           /* a write error happened; further writes are skipped */
+	uint8_t reserved;         /* path is given (reserve mode), the file not created yet */
 	struct writer_file wf;    /* writes of full buffers still in the background */
 	struct bg_create *creating; /* the file is being created in the background */
+	struct late_file *late;   /* written after its close: the outcome (reserve mode) */
 	struct store_file *fd_prev, *fd_next;     /* open-descriptor LRU list */
 	struct store_file *dirty_prev, *dirty_next; /* files with buffered bytes */
 	uint8_t in_dirty;
@@ -62,6 +65,14 @@ struct store_config {
 	 * Pointless when the name is wanted at once anyway (scanners name
 	 * derived files after it as soon as they see the first bytes). */
 	int create_ahead;
+	/* With background_writes and no side files ("reserve mode"): names
+	 * come from the set of names this run gave, and from what is on disk
+	 * when the output directory was not empty at the start; and a file
+	 * that a flow's close finds not yet created (all of it still
+	 * buffered) is created, written and closed by the writer threads after
+	 * the close, so it reaches the disk later (store_sync waits for it).
+	 * Only for runs where nothing reads a file at once when it is closed. */
+	int defer_files;
 	int counter_always;       /* -Fc: %C%c give "c0000" for the first connection too */
 	/* Suffixes of side files (".findx", ".pcap"), NULL-terminated, or NULL:
 	 * a name is taken only when NAME and every NAME+suffix are free, so a
@@ -112,7 +123,40 @@ void store_extend(struct store_file *f, uint64_t size);
  * f->path and f->size stay valid until store_file_release. 0 or -errno. */
 int store_file_close(struct store *s, struct store_file *f);
 
-/* Free what store_file_close left (the path). */
+/* Reserve mode: take path (outdir/...) for a file other than a flow's,
+ * e.g. one a scanner writes beside a flow. 0 when it is now this run's,
+ * 1 when this run gave it already, -1 when not in reserve mode (create the
+ * file with O_EXCL to find out). */
+int store_reserve_path(struct store *s, const char *path);
+
+/* 1 when a file closed now may be written later (reserve mode, and no such
+ * writing has failed yet), else 0: write it at its close. */
+int store_writes_later(struct store *s);
+
+/* Reserve mode: create path (reserved with store_reserve_path) holding the
+ * len bytes of buf (taken, malloc'd) later, on the writer threads; with
+ * late, *late gets a reference to the outcome (store_late_outcome). 0, or
+ * -errno (buf freed). */
+int store_write_file_later(struct store *s, const char *path, uint8_t *buf, size_t len,
+			   void **late);
+
+/* Take in the failures of files written later: they count as write errors
+ * and the first one's message becomes store_last_error. */
+void store_poll_errors(struct store *s);
+
+/* Wait until every file written later is on disk, then store_poll_errors. */
+void store_sync(struct store *s);
+
+/* A closed file that is written later (reserve mode): a reference to the
+ * outcome of its writing for store_late_outcome, else NULL. */
+void *store_file_late(struct store_file *f);
+
+/* Wait until the file of late (store_file_late) is written, set *size to
+ * its size on disk then, and drop the reference. 0, or -1 when the file
+ * could not be created. Any thread, also after store_free. */
+int store_late_outcome(void *late, uint64_t *size);
+
+/* Free what store_file_close left (the path, the outcome's reference). */
 void store_file_release(struct store_file *f);
 
 /* A side file beside flow's file: NAME + suffix (".findx", ".pcap"). The

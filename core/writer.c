@@ -27,7 +27,12 @@ struct spare {
 	struct spare *next;
 };
 
-#define WRITER_THREADS 2
+/* Files' jobs go to the first WRITER_FILE_QUEUES threads, by file; the last
+ * thread does the detached jobs, one after the other: those create files,
+ * and two threads creating files in one directory would only contend for
+ * it. */
+#define WRITER_FILE_QUEUES 2
+#define WRITER_THREADS (WRITER_FILE_QUEUES + 1)
 #define WRITER_SPARES 8
 
 struct writer;
@@ -42,6 +47,7 @@ struct queue {
 
 struct writer {
 	struct queue q[WRITER_THREADS];
+	unsigned detached;        /* queued or running */
 	pthread_mutex_t lock;     /* everything here, all queues and writer_files */
 	pthread_cond_t done;      /* a job finished */
 	size_t in_flight;         /* bytes queued or being written */
@@ -105,9 +111,13 @@ static void *writer_main(void *arg)
 		} else {
 			free(j->buf);
 		}
-		if (err && !j->wf->err)
-			j->wf->err = err;
-		j->wf->pending--;
+		if (j->wf) {
+			if (err && !j->wf->err)
+				j->wf->err = err;
+			j->wf->pending--;
+		} else {
+			w->detached--;
+		}
 		w->in_flight -= j->len;
 		free(j);
 		pthread_cond_broadcast(&w->done);
@@ -166,7 +176,7 @@ uint8_t *writer_buffer(struct writer *w)
 /* A file's queue: from its writer_file's address, fixed for its life. */
 static struct queue *queue_of(struct writer *w, const struct writer_file *wf)
 {
-	return &w->q[((uintptr_t)wf / 64) % WRITER_THREADS];
+	return &w->q[((uintptr_t)wf / 64) % WRITER_FILE_QUEUES];
 }
 
 /* Queue j on its file's thread, waiting while too many bytes are in flight. */
@@ -226,6 +236,40 @@ void writer_call(struct writer *w, struct writer_file *wf, void (*fn)(void *), v
 	j->fn = fn;
 	j->arg = arg;
 	enqueue(w, j);
+}
+
+void writer_detach(struct writer *w, size_t bytes, void (*fn)(void *), void *arg)
+{
+	struct job *j = calloc(1, sizeof *j);
+
+	if (!j) {
+		fn(arg);        /* no memory for the job: do it here and now */
+		return;
+	}
+	j->fn = fn;
+	j->arg = arg;
+	j->len = bytes;
+	pthread_mutex_lock(&w->lock);
+	while (w->in_flight && w->in_flight + bytes > w->max_in_flight)
+		pthread_cond_wait(&w->done, &w->lock);
+	struct queue *q = &w->q[WRITER_THREADS - 1];
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+	w->in_flight += bytes;
+	w->detached++;
+	pthread_cond_signal(&q->work);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void writer_drain(struct writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	while (w->detached)
+		pthread_cond_wait(&w->done, &w->lock);
+	pthread_mutex_unlock(&w->lock);
 }
 
 /* wf's only job when it is a call still in its queue, taken out of it;

@@ -844,6 +844,9 @@ static void emit_body(struct http_flow *hf)
 		path = p ? strdup(p) : NULL;
 		alert(st, hf->ctx, "open", path);
 	}
+	/* the command and the alert's reader open the file: it must be there */
+	if ((st->script || st->alert_fd >= 0) && path && TF_HAS(host, struct tf_host, files_sync))
+		host->files_sync(hf->ctx);
 	alert(st, hf->ctx, "close", path);
 	run_cmd(st, path);
 	free(path);

@@ -458,6 +458,8 @@ static void md5_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flow
 		tf_logf(host, ctx, TF_LOG_DEBUG, "%s: hashing the file (%s)", flow->path,
 			(flow->flags & TF_FLOW_REWRITTEN) ? "the stream was rewritten"
 							  : "the stream did not add up");
+		if (TF_HAS(host, struct tf_host, files_sync))
+			host->files_sync(ctx);   /* the file may still be on its way */
 		int rc = hash_file(st, f->c, flow->path);
 		if (rc == 0)
 			emit_digests(st, ctx, flow->entry, f->c);

@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define TF_ABI_MAJOR 1
-#define TF_ABI_MINOR 4
+#define TF_ABI_MINOR 5
 
 /* The entry symbol carries the major version: a scanner built for another
  * major simply has no matching symbol. */
@@ -88,7 +88,8 @@ struct tf_run {
  * late bytes filled a hole after it was announced, earlier bytes were placed
  * in front of what was delivered (a capture that started mid-stream), -b
  * truncated the file, or a write failed. Set at on_flow_close. A scanner
- * that needs the exact stored content reads the file at `path` then. */
+ * that needs the exact stored content reads the file at `path` then
+ * (after host->files_sync, ABI 1.5). */
 #define TF_FLOW_REWRITTEN  0x1u
 
 /* One direction of a TCP connection. Owned by the host; valid from
@@ -341,6 +342,18 @@ struct tf_host {
 	 * this scanner does not hold it (the host looks the handle up among
 	 * the entries it keeps; a stale one is a scanner's bug). */
 	int (*entry_release)(struct tf_ctx *ctx, struct tf_entry *entry);
+
+	/* ---- ABI 1.5 (check with TF_HAS(host, struct tf_host, files_sync)) ---- */
+
+	/* When every enabled scanner is 1.5 or newer, the host may write a
+	 * small file after the event that names it: a flow's file after
+	 * on_flow_close, an object's file after on_object, a file after
+	 * file_close or emit_object; all of them before the run ends. A
+	 * scanner that reads such a file, or hands its path to something
+	 * outside it (a command, an alert another program acts on), calls
+	 * this first: it returns once every file named so far is complete on
+	 * disk. 0. */
+	int (*files_sync)(struct tf_ctx *ctx);
 };
 
 /* The scanner's descriptor, returned by TF_ENTRY. The scanner owns it; it
