@@ -5,7 +5,8 @@
  * otherwise wait for. Two writer threads take full flow buffers from the
  * store and pwrite() them while the main thread goes on reassembling, so the
  * copies of different files proceed in parallel and overlap with the packet
- * loop instead of adding up.
+ * loop instead of adding up. A third one does the detached jobs
+ * (writer_detach): small files created, written and closed in one go.
  *
  * Whole-buffer writes and the creation of new files go through here, and
  * the formatting of report.xml (report_use_writer) as calls.

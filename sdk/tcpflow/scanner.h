@@ -292,7 +292,8 @@ struct tf_host {
 	/* The file's path (NULL for an anonymous one); valid until it is closed
 	 * or emitted. */
 	const char *(*file_path)(struct tf_ctx *ctx, struct tf_file *file);
-	/* Finish the file; the handle is gone. */
+	/* Finish the file; the handle is gone. (It may reach the disk later:
+	 * see files_sync.) */
 	int (*file_close)(struct tf_ctx *ctx, struct tf_file *file);
 
 	/* Emit a derived object from parent (a flow's or object's entry; NULL for
@@ -404,8 +405,9 @@ struct tf_scanner {
 	void (*on_gap)(struct tf_ctx *ctx, void *state, const struct tf_flow *flow,
 		       void **flow_state, uint64_t offset, uint64_t len);
 	/* The flow is complete and its file closed (path, file_size, gaps and
-	 * flags final). Elements added to flow->entry now or earlier appear in
-	 * the flow's <fileobject>. */
+	 * flags final; the file itself may reach the disk later, see
+	 * host->files_sync). Elements added to flow->entry now or earlier
+	 * appear in the flow's <fileobject>. */
 	void (*on_flow_close)(struct tf_ctx *ctx, void *state, const struct tf_flow *flow,
 			      void **flow_state);
 

@@ -316,6 +316,22 @@ if [ "$TEMPLATE_OK" = 1 ]; then
 	nfo=$(xpath "$TMP/notdir/report.xml" "count(//*[local-name()='fileobject'])")
 	check_eq "flow directory is a regular file: both flows are still in the report" 2 "$nfo"
 
+	# Names too long for the file system (a 300-byte component): no flow
+	# file or file beside it can be created. Small files are created after
+	# the flow's close, so this is found after the flow's report entry was
+	# made: the entry still names no file that is not there.
+	LONG=$(printf 'x%.0s' $(seq 1 300))
+	run_tf longname -S http -S md5 -T "%A.%a-%B.%b$LONG" -o "$TMP/longname" -r "$DATA/keepalive.pcap"
+	check_clean "names too long"
+	check_eq "names too long: exit status" 2 "$RC"
+	check_stderr_has "names too long" "$LONG" "File name too long"
+	check_report "names too long" "$TMP/longname/report.xml"
+	check_eq "names too long: both flows and their 20 HTTP objects are in the report" 22 \
+		"$(xpath "$TMP/longname/report.xml" "count(//*[local-name()='fileobject'])")"
+	check_eq "names too long: no entry names a file" 0 \
+		"$(xpath "$TMP/longname/report.xml" "count(//*[local-name()='filename'])")"
+	check_eq "names too long: nothing was written" "report.xml" "$(ls "$TMP/longname")"
+
 	# A directory without write permission (root ignores permissions: then
 	# the run is made as nobody through setpriv, when there is one).
 	mkdir -p "$TMP/rodir/sub"

@@ -110,6 +110,32 @@ if [ -n "$PYTHON3" ]; then
 	rm -rf "$TMP/Fkmany"
 fi
 
+# ---- a second run into the same directory ------------------------------------------
+# Nothing of the first run is touched: every flow of the second gets the next
+# counter (c0001), and the files the scanners write beside a flow follow its
+# name. Both runs with scanners, so files are also named before they exist.
+run_tf twice1 -S http -S md5 -o "$TMP/twice" -r "$DATA/keepalive.pcap"
+check_eq "second run: first run's exit status" 0 "$RC"
+(cd "$TMP/twice" && find . -type f ! -name report.xml -exec md5sum {} + | LC_ALL=C sort) >"$TMP/twice.first"
+run_tf twice2 -S http -S md5 -o "$TMP/twice" -r "$DATA/keepalive.pcap"
+check_eq "second run: exit status" 0 "$RC"
+(cd "$TMP/twice" && find . -type f ! -name report.xml -exec md5sum {} + | LC_ALL=C sort) >"$TMP/twice.both"
+if LC_ALL=C comm -23 "$TMP/twice.first" "$TMP/twice.both" | grep -q .; then
+	fail "second run: the first run's files are unchanged" "all $(wc -l <"$TMP/twice.first") as they were" \
+		"$(LC_ALL=C comm -23 "$TMP/twice.first" "$TMP/twice.both" | head -n 3 | tr '\n' '|')"
+else
+	ok "second run: the first run's $(wc -l <"$TMP/twice.first") files are unchanged"
+fi
+# every file of the second run is a first-run file's twin: the flow's name
+# with c0001, the same bytes
+sed 's|^\([0-9a-f]*\)  \./\([0-9.]*-[0-9.]*\)\(.*\)$|\1  ./\2c0001\3|' "$TMP/twice.first" |
+	LC_ALL=C sort >"$TMP/twice.want"
+LC_ALL=C comm -13 "$TMP/twice.first" "$TMP/twice.both" >"$TMP/twice.second"
+check_eq "second run: its files are the first run's, named with c0001" \
+	"$(md5sum <"$TMP/twice.want")" "$(md5sum <"$TMP/twice.second")"
+check_eq "second run: report entries name the c0001 files" "$(grep -c c0001 "$TMP/twice.want")" \
+	"$(xpath "$TMP/twice/report.xml" "count(//*[local-name()='filename'][contains(., 'c0001')])")"
+
 # ---- names never leave the output directory ----------------------------------------
 mkdir -p "$TMP/jail/out"
 run_tf dotdot -T '../../%A.%a-%B.%b' -o "$TMP/jail/out" -r "$DATA/keepalive.pcap"

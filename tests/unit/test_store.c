@@ -24,10 +24,33 @@
 static char basedir[256];
 static unsigned subdir_seq;
 static int bg_writes;          /* stores opened by open_store use the writer thread */
+static int reserve;            /* ... and reserve mode (files written after their close) */
+static struct store *live_store;   /* open_store's, until free_store */
 
 static void bg_on(void)
 {
 	bg_writes = 1;
+}
+
+static void reserve_on(void)
+{
+	bg_writes = 1;
+	reserve = 1;
+}
+
+/* In reserve mode a file reaches the disk after its close: before a test
+ * looks at files, they are all written. */
+static void settle_files(void)
+{
+	if (live_store)
+		store_sync(live_store);
+}
+
+static void free_store(struct store *s)
+{
+	if (s == live_store)
+		live_store = NULL;
+	store_free(s);
 }
 
 /* ---- temp dirs and files ----------------------------------------------------- */
@@ -66,6 +89,7 @@ static void new_dir(char *buf, size_t len)
 
 static uint8_t *slurp(const char *path, size_t *len)
 {
+	settle_files();
 	FILE *fp = fopen(path, "rb");
 	ck_assert_msg(fp != NULL, "cannot open %s", path);
 	uint8_t *b = NULL;
@@ -102,6 +126,7 @@ static void check_file(const char *path, const uint8_t *want, size_t wantlen)
 
 static int count_entries(const char *dir)
 {
+	settle_files();
 	DIR *d = opendir(dir);
 	ck_assert_ptr_nonnull(d);
 	int n = 0;
@@ -120,6 +145,7 @@ static int count_open_fds(void)
 
 static int exists(const char *path)
 {
+	settle_files();
 	struct stat st;
 	return lstat(path, &st) == 0;
 }
@@ -315,10 +341,12 @@ static void open_store(struct tstore *ts, const char *tmpl, int max_fds, uint64_
 		.max_buffered = max_buffered,
 		.background_writes = bg_writes,
 		.create_ahead = bg_writes,
+		.defer_files = reserve,
 	};
 	char err[256];
 	ts->s = store_new(&cfg, err, sizeof err);
 	ck_assert_msg(ts->s != NULL, "store_new: %s", err);
+	live_store = ts->s;
 }
 
 static void path_in(char *buf, size_t len, const struct tstore *ts, const char *name)
@@ -384,7 +412,7 @@ START_TEST(write_in_order)
 	store_file_release(&f);
 	ck_assert_ptr_null(f.path);
 	ck_assert_int_eq(count_entries(ts.dir), 1);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -415,7 +443,7 @@ START_TEST(write_large_in_order)
 	check_file(f.path, want, total);
 	store_file_release(&f);
 	free(want);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -454,7 +482,7 @@ START_TEST(background_write_error)
 	check_file(f.path, want, LIMIT);
 	store_file_release(&f);
 	free(want);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -503,7 +531,7 @@ START_TEST(background_create_ahead)
 	ck_assert_str_eq(created_last, want);
 	check_file(want, (const uint8_t *)"early", 5);
 	store_file_release(&f);
-	store_free(ts.s);
+	free_store(ts.s);
 
 	/* without create_ahead the file appears at the first flush, here the close */
 	new_dir(ts.dir, sizeof ts.dir);
@@ -520,7 +548,7 @@ START_TEST(background_create_ahead)
 	ck_assert_int_eq(count_entries(ts.dir), 1);
 	check_file(f.path, (const uint8_t *)"late", 4);
 	store_file_release(&f);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -562,7 +590,7 @@ START_TEST(background_create_many)
 	ck_assert_int_eq(count_entries(ts.dir), NF);
 	ck_assert_uint_eq(tf_stats.write_errors, errs0);
 	free(fs);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -589,7 +617,7 @@ START_TEST(background_create_error)
 	ck_assert_ptr_nonnull(strstr(store_last_error(ts.s), "Not a directory"));
 	ck_assert_int_eq(count_entries(ts.dir), 1);
 	store_file_release(&f);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -611,7 +639,7 @@ START_TEST(write_with_hole)
 	memcpy(want + 20, "abcdefghijKLM", 13);
 	check_file(f.path, want, sizeof want);
 	store_file_release(&f);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -626,6 +654,7 @@ START_TEST(write_sparse_hole)
 	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"A", 1), 0);
 	ck_assert_int_eq(store_write(ts.s, &f, gap, (const uint8_t *)"Z", 1), 0);
 	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	settle_files();
 	struct stat st;
 	ck_assert_int_eq(stat(f.path, &st), 0);
 	ck_assert_int_eq(st.st_size, (off_t)gap + 1);
@@ -642,7 +671,7 @@ START_TEST(write_sparse_hole)
 	ck_assert_uint_eq(b[2], 'Z');
 	close(fd);
 	store_file_release(&f);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -662,7 +691,7 @@ START_TEST(write_late_bytes)
 	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
 	check_file(f.path, (const uint8_t *)"0123456789+-+-+*/*/*abcdefghijend", 33);
 	store_file_release(&f);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -689,7 +718,7 @@ START_TEST(write_late_bytes_after_flush)
 	check_file(f.path, want, total);
 	store_file_release(&f);
 	free(want);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -709,7 +738,7 @@ START_TEST(shift_buffer_only)
 	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
 	check_file(f.path, (const uint8_t *)"front\0hello!", 12);
 	store_file_release(&f);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -726,7 +755,7 @@ START_TEST(shift_zero_is_noop)
 	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
 	check_file(f.path, (const uint8_t *)"abc", 3);
 	store_file_release(&f);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -776,7 +805,7 @@ static void shift_flushed(uint64_t shift, int only_disk)
 	check_file(f.path, want, total);
 	store_file_release(&f);
 	free(want);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 
 START_TEST(shift_flushed_small)
@@ -817,7 +846,7 @@ START_TEST(shift_flushed_and_buffered)
 	check_file(f.path, want, total);
 	store_file_release(&f);
 	free(want);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -846,7 +875,7 @@ START_TEST(extend_trailing_hole)
 	ck_assert_ptr_nonnull(g.path);
 	check_file(g.path, (const uint8_t *)"\0\0\0\0", 4);
 	store_file_release(&g);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -862,7 +891,7 @@ START_TEST(empty_flow_creates_no_file)
 	ck_assert_uint_eq(f.size, 0);
 	store_file_release(&f);
 	ck_assert_int_eq(count_entries(ts.dir), 0);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -915,7 +944,7 @@ START_TEST(fd_cap_interleaved)
 	ck_assert_uint_eq(tf_stats.write_errors, 0);
 	free(want);
 	free(fs);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -958,7 +987,7 @@ START_TEST(buffer_cap_many_files)
 	ck_assert_uint_ge(tf_stats.peak_write_buffer_bytes, 64u << 10);
 	ck_assert_uint_le(tf_stats.peak_write_buffer_bytes, 2 * (64u << 10));
 	free(fs);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -971,13 +1000,14 @@ START_TEST(file_times)
 	ident_v4(&f.id);
 	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"t", 1), 0);
 	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	settle_files();
 	struct stat st;
 	ck_assert_int_eq(stat(f.path, &st), 0);
 	ck_assert_int_eq(st.st_mtim.tv_sec, 1325542703);
 	ck_assert_int_eq(st.st_mtim.tv_nsec, 250000000);
 	ck_assert_int_eq(st.st_atim.tv_sec, 1325542703);
 	store_file_release(&f);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -1018,7 +1048,7 @@ START_TEST(existing_name_never_overwritten)
 	}
 	check_file(old, (const uint8_t *)"OLD", 3);
 	ck_assert_int_eq(count_entries(ts.dir), 4);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -1083,7 +1113,7 @@ START_TEST(read_back)
 	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
 	check_file(f.path, (const uint8_t *)"0123456789\0\0\0\0\0\0\0\0\0\0abcdef", 26);
 	store_file_release(&f);
-	store_free(ts.s);
+	free_store(ts.s);
 
 	/* -FX: nothing to read back */
 	open_store(&ts, "flow", 0, 0, 1);
@@ -1092,7 +1122,7 @@ START_TEST(read_back)
 	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"abc", 3), 0);
 	ck_assert_int_eq(store_read(ts.s, &f, 0, got, 3), -1);
 	store_file_close(ts.s, &f);
-	store_free(ts.s);
+	free_store(ts.s);
 }
 END_TEST
 
@@ -1115,7 +1145,148 @@ START_TEST(no_files_mode)
 	ck_assert_int_eq(f.fd, -1);
 	ck_assert_int_eq(count_entries(ts.dir), 0);
 	store_file_release(&f);
-	store_free(ts.s);
+	free_store(ts.s);
+}
+END_TEST
+
+/* ---- reserve mode ---------------------------------------------------------------- */
+
+/* A name is given without a file; the file (bytes, times) comes after the
+ * close. Names given and not yet on disk are taken for later flows and for
+ * files beside them. */
+START_TEST(reserve_names_before_files)
+{
+	struct tstore ts;
+	open_store(&ts, NULL, 0, 0, 0);
+	struct store_file f, g;
+	store_file_init(&f);
+	store_file_init(&g);
+	ident_v4(&f.id);
+	ident_v4(&g.id);
+	ck_assert_int_eq(store_file_create(ts.s, &f), 0);
+	ck_assert_str_eq(f.name, V4NAME);
+	struct stat st;
+	ck_assert_int_ne(lstat(f.path, &st), 0);      /* named, not created */
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"first", 5), 0);
+	ck_assert_int_eq(store_file_create(ts.s, &g), 0);
+	ck_assert_str_eq(g.name, V4NAME "c0001");     /* f's name is taken */
+	char beside[600];
+	snprintf(beside, sizeof beside, "%s-HTTP", f.path);
+	ck_assert_int_eq(store_reserve_path(ts.s, beside), 0);
+	ck_assert_int_eq(store_reserve_path(ts.s, beside), 1);
+	ck_assert_int_eq(store_reserve_path(ts.s, f.path), 1);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &g), 0);   /* empty, but named: created */
+	check_file(f.path, (const uint8_t *)"first", 5);
+	check_file(g.path, (const uint8_t *)"", 0);
+	ck_assert_int_eq(stat(f.path, &st), 0);
+	ck_assert_int_eq(st.st_mtim.tv_sec, 1325542703);
+	ck_assert_int_eq(st.st_mtim.tv_nsec, 250000000);
+	ck_assert_int_eq(count_entries(ts.dir), 2);
+	store_file_release(&f);
+	store_file_release(&g);
+	free_store(ts.s);
+}
+END_TEST
+
+/* The outcome of a file written after its close: its size on disk, a
+ * trailing hole included. */
+START_TEST(reserve_outcome)
+{
+	struct tstore ts;
+	open_store(&ts, NULL, 0, 0, 0);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"abc", 3), 0);
+	store_extend(&f, 10);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	void *late = store_file_late(&f);
+	ck_assert_ptr_nonnull(late);
+	uint64_t size = 0;
+	ck_assert_int_eq(store_late_outcome(late, &size), 0);
+	ck_assert_uint_eq(size, 10);
+	check_file(f.path, (const uint8_t *)"abc\0\0\0\0\0\0\0", 10);
+	store_file_release(&f);
+	free_store(ts.s);
+}
+END_TEST
+
+/* A file that cannot be created after its close (a name too long): the
+ * outcome says so, the failure is counted and told, and files closed after
+ * it are written at their close again, so their errors come at once. */
+START_TEST(reserve_late_failure)
+{
+	struct tstore ts;
+	char tmpl[400];
+	memset(tmpl, 'x', 300);
+	strcpy(tmpl + 300, "%a");
+	open_store(&ts, tmpl, 0, 0, 0);
+	uint64_t errors = tf_stats.write_errors;
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_write(ts.s, &f, 0, (const uint8_t *)"lost", 4), 0);
+	ck_assert_int_eq(store_writes_later(ts.s), 1);
+	ck_assert_int_eq(store_file_close(ts.s, &f), 0);
+	void *late = store_file_late(&f);
+	ck_assert_ptr_nonnull(late);
+	uint64_t size = 99;
+	ck_assert_int_eq(store_late_outcome(late, &size), -1);
+	ck_assert_uint_eq(size, 0);
+	store_sync(ts.s);
+	ck_assert_uint_eq(tf_stats.write_errors, errors + 1);
+	ck_assert_ptr_nonnull(strstr(store_last_error(ts.s), "File name too long"));
+	ck_assert_ptr_nonnull(strstr(store_last_error(ts.s), "xxxxx02345"));
+	ck_assert_int_eq(store_writes_later(ts.s), 0);
+	store_file_release(&f);
+
+	struct store_file g;
+	store_file_init(&g);
+	ident_v6(&g.id);
+	ck_assert_int_eq(store_write(ts.s, &g, 0, (const uint8_t *)"lost", 4), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &g), -ENAMETOOLONG);
+	ck_assert_ptr_null(store_file_late(&g));
+	ck_assert_ptr_null(g.path);                       /* no file to name */
+	store_file_release(&g);
+	ck_assert_int_eq(count_entries(ts.dir), 0);
+	free_store(ts.s);
+}
+END_TEST
+
+/* An output directory with files in it: a name on disk is not given. */
+START_TEST(reserve_directory_with_files)
+{
+	char dir[300];
+	new_dir(dir, sizeof dir);
+	char old[400];
+	snprintf(old, sizeof old, "%s/%s", dir, V4NAME);
+	FILE *fp = fopen(old, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("OLD", fp);
+	fclose(fp);
+	struct store_config cfg = { .outdir = dir, .background_writes = 1, .defer_files = 1 };
+	char err[256];
+	struct store *s = store_new(&cfg, err, sizeof err);
+	ck_assert_ptr_nonnull(s);
+	struct store_file f;
+	store_file_init(&f);
+	ident_v4(&f.id);
+	ck_assert_int_eq(store_file_create(s, &f), 0);
+	ck_assert_str_eq(f.name, V4NAME "c0001");
+	ck_assert_int_eq(store_write(s, &f, 0, (const uint8_t *)"new", 3), 0);
+	ck_assert_int_eq(store_file_close(s, &f), 0);
+	char beside[420];
+	snprintf(beside, sizeof beside, "%s-HTTP", old);
+	fp = fopen(beside, "w");
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	ck_assert_int_eq(store_reserve_path(s, beside), 1);   /* on disk */
+	store_sync(s);
+	check_file(old, (const uint8_t *)"OLD", 3);
+	check_file(f.path, (const uint8_t *)"new", 3);
+	store_file_release(&f);
+	store_free(s);
 }
 END_TEST
 
@@ -1137,17 +1308,33 @@ static Suite *store_suite(void)
 	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_test(tc, store_new_creates_parents);
 	add_file_tests(tc);
+	tcase_add_test(tc, existing_name_never_overwritten);
 	suite_add_tcase(s, tc);
 
 	TCase *bg = tcase_create("files-background");
 	tcase_add_unchecked_fixture(bg, base_setup, base_teardown);
 	tcase_add_checked_fixture(bg, bg_on, NULL);
 	add_file_tests(bg);
+	tcase_add_test(bg, existing_name_never_overwritten);
 	tcase_add_test(bg, background_write_error);
 	tcase_add_test(bg, background_create_ahead);
 	tcase_add_test(bg, background_create_many);
 	tcase_add_test(bg, background_create_error);
 	suite_add_tcase(s, bg);
+
+	/* The same, with files written after their close (an output directory
+	 * that is empty at the start, so a file made in it by someone else
+	 * during the run is not looked for: existing_name_never_overwritten is
+	 * reserve_directory_with_files here). */
+	TCase *rs = tcase_create("files-reserve");
+	tcase_add_unchecked_fixture(rs, base_setup, base_teardown);
+	tcase_add_checked_fixture(rs, reserve_on, NULL);
+	add_file_tests(rs);
+	tcase_add_test(rs, reserve_names_before_files);
+	tcase_add_test(rs, reserve_outcome);
+	tcase_add_test(rs, reserve_late_failure);
+	tcase_add_test(rs, reserve_directory_with_files);
+	suite_add_tcase(s, rs);
 	return s;
 }
 
@@ -1170,7 +1357,6 @@ static void add_file_tests(TCase *tc)
 	tcase_add_test(tc, fd_cap_interleaved);
 	tcase_add_test(tc, buffer_cap_many_files);
 	tcase_add_test(tc, file_times);
-	tcase_add_test(tc, existing_name_never_overwritten);
 	tcase_add_test(tc, template_with_dirs_stays_inside);
 	tcase_add_test(tc, read_back);
 	tcase_add_test(tc, no_files_mode);

@@ -1,6 +1,8 @@
 /* Unit tests for core/writer.c: a file's jobs (writes and calls) run in the
- * order they were submitted, a write error surfaces at writer_wait, and a
- * call that no thread has started is made by the waiting caller. */
+ * order they were submitted, a write error surfaces at writer_wait, a call
+ * that no thread has started is made by the waiting caller, and detached
+ * jobs run in order on a thread of their own, which writer_drain waits
+ * for. */
 #include "writer.h"
 
 #include <check.h>
@@ -144,6 +146,63 @@ START_TEST(unstarted_call_made_by_waiter)
 }
 END_TEST
 
+/* Detached jobs: in submission order, all on one thread that is not the
+ * caller's, and not held up by a file's job that holds its thread: drained
+ * while both file queues are held. */
+START_TEST(detached_jobs_on_their_own_thread)
+{
+	struct writer *w = writer_new(1 << 20, 4096);
+	ck_assert_ptr_nonnull(w);
+	/* hold both file queues (files at addresses 64 apart: one per queue) */
+	struct writer_file *files = calloc(2, 64);
+	ck_assert_ptr_nonnull(files);
+	struct gate g[2] = { { .entered = 0 }, { .entered = 0 } };
+	for (int k = 0; k < 2; k++) {
+		ck_assert_int_eq(pipe(g[k].fds), 0);
+		writer_call(w, (struct writer_file *)((char *)files + 64 * k), hold, &g[k]);
+		for (int t = 0; t < 5000 && !gate_entered(&g[k]); t++)
+			usleep(1000);
+		ck_assert(gate_entered(&g[k]));
+	}
+	enum { N = 100 };
+	struct mark *m = calloc(N, sizeof *m);
+	ck_assert_ptr_nonnull(m);
+	seq_next = 0;
+	for (int i = 0; i < N; i++)
+		writer_detach(w, 100, record, &m[i]);
+	writer_drain(w);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(m[i].seq, i + 1);
+		ck_assert(pthread_equal(m[i].by, m[0].by));
+	}
+	ck_assert(!pthread_equal(m[0].by, pthread_self()));
+	for (int k = 0; k < 2; k++) {
+		ck_assert_int_eq(write(g[k].fds[1], "g", 1), 1);
+		ck_assert_int_eq(writer_wait(w, (struct writer_file *)((char *)files + 64 * k)), 0);
+		close(g[k].fds[0]);
+		close(g[k].fds[1]);
+	}
+	writer_free(w);
+	free(m);
+	free(files);
+}
+END_TEST
+
+/* writer_free finishes the detached jobs still queued. */
+START_TEST(detached_jobs_done_by_free)
+{
+	struct writer *w = writer_new(1 << 20, 4096);
+	ck_assert_ptr_nonnull(w);
+	struct mark m[10] = { { 0 } };
+	seq_next = 0;
+	for (int i = 0; i < 10; i++)
+		writer_detach(w, 0, record, &m[i]);
+	writer_free(w);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(m[i].seq, i + 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("writer");
@@ -151,6 +210,8 @@ int main(void)
 	tcase_add_test(tc, jobs_of_a_file_in_order);
 	tcase_add_test(tc, write_error_at_wait);
 	tcase_add_test(tc, unstarted_call_made_by_waiter);
+	tcase_add_test(tc, detached_jobs_on_their_own_thread);
+	tcase_add_test(tc, detached_jobs_done_by_free);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
