@@ -279,8 +279,9 @@ struct tf_host {
 	 * [A-Za-z0-9._-]+), or, with beside NULL, the file `suffix` in the output
 	 * directory (replaced if it exists; e.g. "report.pdf"). Beside a flow
 	 * whose file does not exist yet, the host creates the flow's file first
-	 * (its name is then final); if the wanted name exists, ".1", ".2", ...
-	 * is appended. Without flow files (-FX, console output) the bytes go to
+	 * (its name is then final; ABI 1.5, see files_sync: it gives the name,
+	 * the file may come at the flow's close); if the wanted name exists,
+	 * ".1", ".2", ... is appended. Without flow files (-FX, console output) the bytes go to
 	 * an anonymous temporary file (still usable for emit_object). Returns
 	 * NULL on failure (logged by the host), also beside an object that has
 	 * no file. The handle is the scanner's until file_close or emit_object

@@ -410,6 +410,65 @@ check_eq "packet events: every packet, TCP ones decoded (as the run's statistics
 	"$(xpath "$rep" "string(//*[local-name()='statistics']/*[local-name()='packets'])") $(xpath "$rep" "string(//*[local-name()='statistics']/*[local-name()='tcp_segments'])")" \
 	"$(xpath "$rep" "string(//*[local-name()='emitter_packets']/@total)") $(xpath "$rep" "string(//*[local-name()='emitter_packets']/@tcp)")"
 
+# ---- 5b. when flow files reach the disk ---------------------------------------------
+# A scanner of ABI 1.4 finds each flow's file on disk once a file beside it
+# is opened, and complete at on_flow_close; one of 1.5 finds it complete at
+# on_flow_close after host->files_sync (files may be written later then).
+closecheck() {
+	cat <<EOF
+#include <tcpflow/scanner.h>
+#include <stdio.h>
+#include <sys/stat.h>
+static const struct tf_host *host;
+static void say(struct tf_ctx *ctx, const char *when, const struct tf_flow *f, uint64_t want)
+{
+	struct stat sb;
+	char msg[600];
+	snprintf(msg, sizeof msg, "%s %lld of %llu bytes", when,
+		 f->path && stat(f->path, &sb) == 0 ? (long long)sb.st_size : -1LL,
+		 (unsigned long long)want);
+	host->log(ctx, TF_LOG_WARN, msg);
+}
+static void on_data(struct tf_ctx *ctx, void *st, const struct tf_flow *f, void **fs,
+		    uint64_t off, const uint8_t *data, size_t len)
+{
+	(void)st;
+	(void)data;
+	(void)len;
+	if (off || *fs)
+		return;
+	*fs = host->file_open(ctx, f->entry, "-SIDE");
+	say(ctx, "beside", f, 0);
+}
+static void on_close(struct tf_ctx *ctx, void *st, const struct tf_flow *f, void **fs)
+{
+	(void)st;
+	if (*fs)
+		host->file_close(ctx, *fs);
+	$2
+	say(ctx, "at close", f, f->file_size);
+}
+static const struct tf_scanner d = {
+	.size = sizeof d, .abi_major = TF_ABI_MAJOR, .abi_minor = $3, .name = "$1",
+	.version = "0.1", .description = "test", .on_data = on_data, .on_flow_close = on_close,
+};
+const struct tf_scanner *TF_ENTRY(const struct tf_host *h) { host = h; return &d; }
+EOF
+}
+plugin old14 "$(closecheck old14 '' 4)"
+plugin new15 "$(closecheck new15 'host->files_sync(ctx);' 5)"
+for v in old14 new15; do
+	run_tf "$v" -P "$TMP/plug-$v" -S "$v" -S md5 -o "$TMP/$v" -r "$DATA/many-short.pcap"
+	check_eq "$v: exit status" 0 "$RC"
+	n=$(grep -c 'at close ' "$RUN_ERR")
+	same=$(sed -n 's/.*at close \([0-9-]*\) of \([0-9]*\) bytes.*/\1 \2/p' "$RUN_ERR" | awk '$1 == $2' | wc -l)
+	check_eq "$v: each of the 100 flow files is on disk, whole, at its on_flow_close" "100 100" "$n $same"
+done
+# 1.4: the flow's file exists (empty: its bytes are buffered) when a file
+# beside it is opened; in 1.5 it may be created at the flow's close
+check_eq "old14: each flow file exists when a file beside it is opened" 100 \
+	"$(grep -c 'beside 0 of 0 bytes' "$TMP"/run*.old14.stderr)"
+
 # ---- 6. the built-in plugin is built like a third party's ---------------------------
 exported=$(nm -D --defined-only "$MD5SO" | awk '$2 ~ /^[TDBRtdbr]$/ { print $3 }' | grep -v -e '^_init$' -e '^_fini$' | tr '\n' ' ')
 check_eq "md5.so exports only the entry point" "tcpflow_scanner_v1 " "$exported"
