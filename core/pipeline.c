@@ -40,7 +40,7 @@ struct run {
 	struct decoder *dec;          /* link -> ip -> defrag, with fragments held */
 	struct tcp_ctx tcp;
 	uint64_t write_errors_seen;
-	uint64_t write_errors_told;   /* the count writes_failed printed */
+	int store_error_told;
 	struct report_gap *gapbuf;
 	size_t gapcap;
 	int streams_to_host;          /* the scanners asked for data and gap events */
@@ -188,25 +188,25 @@ static void check_write_errors(struct run *r)
 	store_poll_errors(r->store);
 	if (tf_stats.write_errors == r->write_errors_seen)
 		return;
-	if (r->write_errors_seen == 0) {
+	/* the store's first one (a scanner's file was told by the scanner) */
+	if (!r->store_error_told && *store_last_error(r->store)) {
+		r->store_error_told = 1;
 		fprintf(stderr, "tcpflow: %s\n", store_last_error(r->store));
 		report_warning(r->report, store_last_error(r->store));
 	}
 	r->write_errors_seen = tf_stats.write_errors;
 }
 
-/* Wait for the files still being written, then tell how many writes failed
- * since the last call (once for the run: the count is cumulative). 1 when
- * some did. */
+/* At the end: wait for the files still being written, then tell how many
+ * writes failed in the run. 1 when some did. */
 static int writes_failed(struct run *r)
 {
 	store_sync(r->store);
 	check_write_errors(r);
-	if (tf_stats.write_errors == r->write_errors_told)
+	if (!tf_stats.write_errors)
 		return 0;
-	r->write_errors_told = tf_stats.write_errors;
 	char msg[128];
-	snprintf(msg, sizeof msg, "%llu writes failed; some flow files are incomplete",
+	snprintf(msg, sizeof msg, "%llu writes failed; some output files are incomplete or missing",
 		 (unsigned long long)tf_stats.write_errors);
 	fprintf(stderr, "tcpflow: %s\n", msg);
 	report_warning(r->report, msg);
@@ -630,8 +630,6 @@ int pipeline_run(const struct tf_config *cfg, int argc, char **argv)
 			(unsigned long long)tf_stats.packets,
 			(unsigned long long)tf_stats.tcp_segments,
 			(unsigned long long)tf_stats.flows_opened);
-	if (writes_failed(&r))
-		status = 2;
 	if (stop_signal && stop_signal != SIGPIPE && !cfg->quiet)
 		fprintf(stderr, "tcpflow: stopped by signal %d; open flows were closed\n",
 			(int)stop_signal);
@@ -639,7 +637,7 @@ out:
 	decoder_free(r.dec);
 	r.dec = NULL;
 	scanner_host_shutdown(r.host);   /* scanner summaries, before the report ends */
-	if (r.store && writes_failed(&r))   /* the files written at shutdown */
+	if (r.store && writes_failed(&r))   /* also the files written at shutdown */
 		status = 2;
 	if (r.report) {
 		int rrc = report_close(r.report);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "scanner_host.h"
+#include "stats.h"
 #include "tcpflow/scanner.h"
 
 #ifndef TCPFLOW_SCANNER_DIR
@@ -123,6 +124,7 @@ struct tf_ctx {
 	int slot;                    /* index into host_flow.fstate, -1 */
 	struct host_ops top;         /* top-level elements of the current call */
 	int in_init;
+	int files_later;             /* ABI 1.5: said so in init (host->files_later) */
 	char init_error[512];
 	int warned_depth;
 };
@@ -1218,6 +1220,8 @@ fail:
 	else
 		tf_logf(&host_table, c, TF_LOG_WARN, "cannot create %s%s: %s",
 			path ? path : "a file for ", path ? "" : suffix, strerror(e));
+	if (path && e != EINVAL)
+		tf_stats.write_errors++;   /* output lost, as for a flow file */
 	free(path);
 	return NULL;
 }
@@ -1230,20 +1234,27 @@ static struct tf_file *host_file_open(struct tf_ctx *c, struct tf_entry *beside,
 }
 
 /* write(2) all of p, or fail f with a warning. 0 or -errno. */
+/* Create f's file under its reserved name now (it is too big to wait for
+ * its close, or its close writes it). 0 or -errno (f failed, warned). */
+static int file_create_now(struct tf_ctx *c, struct tf_file *f)
+{
+	int fd = f->path ? store_create_file(c->h->store, f->path) : -ENOMEM;
+	if (fd < 0) {
+		f->failed = 1;
+		tf_stats.write_errors++;
+		tf_logf(&host_table, c, TF_LOG_WARN, "cannot create %s: %s",
+			f->path ? f->path : "a file", strerror(-fd));
+		return fd;
+	}
+	f->fd = fd;
+	f->reserved = 0;
+	return 0;
+}
+
 static int file_write_out(struct tf_ctx *c, struct tf_file *f, const uint8_t *p, size_t len)
 {
-	if (f->reserved) {
-		/* too big to wait for its close: create it now */
-		f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (f->fd < 0) {
-			int e = errno;
-			f->failed = 1;
-			tf_logf(&host_table, c, TF_LOG_WARN, "cannot create %s: %s", f->path,
-				strerror(e));
-			return -e;
-		}
-		f->reserved = 0;
-	}
+	if (f->reserved && file_create_now(c, f) < 0)
+		return -EIO;
 	while (len) {
 		ssize_t n = write(f->fd, p, len);
 		if (n < 0) {
@@ -1251,6 +1262,7 @@ static int file_write_out(struct tf_ctx *c, struct tf_file *f, const uint8_t *p,
 				continue;
 			int e = errno;
 			f->failed = 1;
+			tf_stats.write_errors++;
 			tf_logf(&host_table, c, TF_LOG_WARN, "cannot write %s: %s",
 				f->path ? f->path : "a temporary file", strerror(e));
 			return -e;
@@ -1306,24 +1318,25 @@ static const char *host_file_path(struct tf_ctx *c, struct tf_file *f)
  * the outcome (store_late_outcome). */
 static int file_finish(struct tf_ctx *c, struct tf_file *f, char **keep, void **late)
 {
-	int rc = 0;
+	int rc = 0, later = 0;
+	if (f->reserved && !f->path)
+		f->failed = 1;          /* its name was lost (no memory) */
 	if (f->reserved && !f->failed && store_writes_later(c->h->store)) {
 		/* never created: a detached job creates and writes it */
 		uint8_t *copy = f->blen ? malloc(f->blen) : NULL;
-		if (f->blen && !copy) {
-			rc = file_flush(c, f);
-		} else {
-			if (copy)
-				memcpy(copy, f->buf, f->blen);
-			rc = store_write_file_later(c->h->store, f->path, copy, f->blen, late);
+		if (copy)
+			memcpy(copy, f->buf, f->blen);
+		if ((copy || !f->blen) &&
+		    store_write_file_later(c->h->store, f->path, copy, f->blen, late) == 0) {
+			later = 1;
 			f->blen = 0;
-			if (rc < 0)
-				tf_logf(&host_table, c, TF_LOG_WARN, "cannot write %s: %s", f->path,
-					strerror(-rc));
+		} else {
+			free(copy);     /* no memory for it: written now, below */
 		}
-	} else {
-		rc = file_flush(c, f);
 	}
+	if (f->reserved && !later && !f->failed && !f->blen)
+		file_create_now(c, f);   /* empty: created now (else by file_flush) */
+	rc = file_flush(c, f);
 	if (f->failed && rc == 0)
 		rc = -EIO;
 	if (f->fd >= 0 && close(f->fd) < 0 && rc == 0)
@@ -1748,8 +1761,14 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 	e->obj = NULL;
 	if (kept) {
 		/* before the entry can be written: it tells how the file went */
-		file_finish(c, kept, NULL, h->report ? &e->late : NULL);
+		char *name = NULL;
+		file_finish(c, kept, &name, h->report ? &e->late : NULL);
 		kept = NULL;
+		if (!name) {            /* never created: no file to name */
+			free(e->path);
+			e->path = NULL;
+		}
+		free(name);
 	}
 	if (h->report) {
 		e = NULL;   /* owned by the pending list now */
@@ -2120,6 +2139,14 @@ void scanner_host_free(struct scanner_host *h)
 	free(h);
 }
 
+static int host_files_later(struct tf_ctx *c)
+{
+	if (!c || !c->in_init)
+		return -EINVAL;
+	c->files_later = 1;
+	return 0;
+}
+
 static int host_files_sync(struct tf_ctx *c)
 {
 	if (c && c->h->store)
@@ -2130,7 +2157,7 @@ static int host_files_sync(struct tf_ctx *c)
 int scanner_host_files_may_lag(const struct scanner_host *h)
 {
 	for (size_t i = 0; i < h->non; i++)
-		if (h->on[i]->d.abi_minor < 5)
+		if (!h->on[i]->files_later)
 			return 0;
 	return 1;
 }
@@ -2155,5 +2182,6 @@ static const struct tf_host host_table = {
 	.input_name = host_input_name,
 	.entry_hold = host_entry_hold,
 	.entry_release = host_entry_release,
+	.files_later = host_files_later,
 	.files_sync = host_files_sync,
 };

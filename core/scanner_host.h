@@ -113,8 +113,8 @@ int scanner_host_flow_close(struct scanner_host *h, struct tcp_flow *f,
  * 1.4), then the object entries no longer held are written. */
 void scanner_host_idle(struct scanner_host *h);
 
-/* 1 when every started scanner is ABI 1.5 or newer: they call files_sync
- * before reading a file, so files may reach the disk after their close. */
+/* 1 when every started scanner called files_later in its init (ABI 1.5):
+ * files may then reach the disk after their close. */
 int scanner_host_files_may_lag(const struct scanner_host *h);
 
 /* Call shutdown of every started scanner (in dispatch order); their

@@ -21,6 +21,9 @@
 #define RESERVED_FDS 16          /* stdio, the report, inputs, scanners */
 #define MAX_NAME 4096
 #define CREATE_AHEAD 64          /* files being created in the background at most */
+/* Names kept in the set (16 MB); then it starts over without files, and
+ * reserve mode ends with files (memory stays bounded either way). */
+#define NAMES_MAX (1u << 20)
 
 struct store {
 	struct store_config cfg;
@@ -43,6 +46,7 @@ struct store {
 	 * detached job at their close. */
 	int reserve;
 	int look_first;           /* the directory had files: a name must be free there too */
+	int names_frozen;         /* reserve mode ended with the set full (names_test_and_add) */
 	/* Failures of detached jobs, for the packet loop to take in
 	 * (store_poll_errors): count, and the message of the first one since
 	 * the last poll. */
@@ -151,6 +155,8 @@ struct store *store_new(const struct store_config *cfg, char *err, size_t errlen
 	pthread_mutex_init(&s->late_lock, NULL);
 	s->reserve = s->writer && s->cfg.defer_files && !s->cfg.side_suffixes;
 	s->look_first = s->reserve && !dir_is_empty(s->cfg.outdir);
+	if (s->reserve && s->max_fds > 4)
+		s->max_fds--;   /* the detached jobs' thread has one open at a time */
 	return s;
 }
 
@@ -292,6 +298,20 @@ int store_expand_name(const char *tmpl, const struct flow_ident *id,
 
 static int set_error(struct store *s, const char *what, const char *path, int e);
 static int reserve_name(struct store *s, struct store_file *f);
+static uint64_t name_hash(const char *name);
+static int names_test(const struct store *s, uint64_t h);
+
+/* Reserve mode ends when the set of names is full (its memory stays
+ * bounded; a forgotten name could be given twice): from then on names come
+ * from creating the files, and the set only says which names were given
+ * (their files may not exist yet). Checked before naming, never during. */
+static void reserve_check(struct store *s)
+{
+	if (s->reserve && s->names_count >= NAMES_MAX) {
+		s->reserve = 0;
+		s->names_frozen = 1;
+	}
+}
 static void adopt_create(struct store *s, struct store_file *f);
 
 /* Wait for f's writes in the background; a failure among them fails f. 0 or
@@ -489,7 +509,8 @@ static int ensure_open(struct store *s, struct store_file *f)
 	while (s->open_fds >= s->max_fds && evict_one(s) == 0)
 		;
 	int fd = -1;
-	if (s->reserve && (!f->path || f->reserved)) {
+	reserve_check(s);
+	if (f->reserved || (s->reserve && !f->path)) {
 		if (!f->path) {
 			int rc = reserve_name(s, f);
 			if (rc < 0)
@@ -514,6 +535,8 @@ static int ensure_open(struct store *s, struct store_file *f)
 					     name, sizeof name);
 			if (rc < 0)
 				return set_error(s, "cannot name flow file", s->cfg.template_str, -rc);
+			if (s->names_frozen && names_test(s, name_hash(name)))
+				continue;       /* reserved, maybe not created yet */
 			char *path = outdir_path(s, name);
 			if (!path)
 				return -ENOMEM;
@@ -755,6 +778,7 @@ int store_file_create(struct store *s, struct store_file *f)
 {
 	if (s->cfg.no_files || f->path)
 		return 0;
+	reserve_check(s);
 	if (s->reserve && !f->failed) {
 		int rc = reserve_name(s, f);
 		if (rc < 0) {
@@ -827,9 +851,11 @@ int store_shift(struct store *s, struct store_file *f, uint64_t shift)
  * A file that was never created by its close (a short flow, an HTTP header
  * block or body) is created, written, given its times and closed by one
  * job on the writer threads: the packet loop makes no system call for it.
- * Its name was given from the set of this run's names in a directory that
- * was empty, so creating it cannot meet another file; what fails (a full
- * disk, a file size limit) is counted and told by store_poll_errors. */
+ * Its name is one this run gave and nothing on disk had (only another
+ * program writing into the directory meanwhile can take it: O_EXCL then
+ * fails the file, never overwrites). What fails (a full disk, a file size
+ * limit) is counted and told by store_poll_errors, and the outcome tells
+ * the report entry what reached the disk. */
 
 struct late_file {
 	struct store *s;
@@ -922,19 +948,18 @@ void *store_file_late(struct store_file *f)
 	return j;
 }
 
-/* Hand path (a copy is made) and buf (taken; cap bytes of memory) to a
- * detached job; with late, *late gets a reference to its outcome. 0, or
- * -ENOMEM with buf freed. */
+/* Hand path (a copy is made) and buf (cap bytes of memory) to a detached
+ * job; with late, *late gets a reference to its outcome. 0 (buf taken), or
+ * -ENOMEM (buf still the caller's: write it now). */
 static int write_later(struct store *s, const char *path, uint8_t *buf, size_t cap,
 		       uint64_t off, size_t len, uint64_t size, const struct flow_ident *times,
 		       struct late_file **late)
 {
 	struct late_file *j = calloc(1, sizeof *j);
-	char *p = strdup(path);
+	char *p = path ? strdup(path) : NULL;
 	if (!j || !p) {
 		free(j);
 		free(p);
-		free(buf);
 		return -ENOMEM;
 	}
 	j->s = s;
@@ -957,6 +982,12 @@ static int write_later(struct store *s, const char *path, uint8_t *buf, size_t c
 	return 0;
 }
 
+int store_create_file(struct store *s, const char *path)
+{
+	int fd = create_new(s, path);
+	return fd >= 0 ? fd : -errno;
+}
+
 int store_writes_later(struct store *s)
 {
 	/* After a failure there (a full disk, say), files are written at their
@@ -968,10 +999,8 @@ int store_writes_later(struct store *s)
 int store_write_file_later(struct store *s, const char *path, uint8_t *buf, size_t len,
 			   void **late)
 {
-	if (!s->reserve) {
-		free(buf);
+	if (!s->reserve)
 		return -EINVAL;
-	}
 	struct late_file *j = NULL;
 	int rc = write_later(s, path, buf, len, 0, len, len, NULL, late ? &j : NULL);
 	if (late)
@@ -1008,6 +1037,7 @@ static int close_later(struct store *s, struct store_file *f)
 {
 	if (!s->reserve || f->failed || f->fd >= 0 || f->creating || (f->path && !f->reserved))
 		return 1;
+	reserve_check(s);
 	if (!store_writes_later(s))
 		return 1;
 	if (!f->path) {
@@ -1016,31 +1046,27 @@ static int close_later(struct store *s, struct store_file *f)
 		if (reserve_name(s, f) < 0)
 			return 1;   /* the usual way says why */
 	}
-	uint8_t *buf = f->buf;
-	size_t cap = f->buf_cap, len = f->buf_len;
-	f->buf = NULL;
-	buf_free(s, f);         /* its accounting; the job frees buf */
+	if (write_later(s, f->path, f->buf, f->buf_cap, f->buf_off, f->buf_len, f->size, &f->id,
+			&f->late) < 0)
+		return 1;       /* no memory for the job: now, the usual way */
+	f->buf = NULL;          /* the job's; buf_free does the accounting */
+	buf_free(s, f);
 	f->reserved = 0;
-	if (write_later(s, f->path, buf, cap, f->buf_off, len, f->size, &f->id, &f->late) < 0) {
-		f->failed = 1;
-		tf_stats.write_errors++;
-	}
 	return 0;
 }
 
 int store_file_close(struct store *s, struct store_file *f)
 {
 	if (close_later(s, f) == 0)
-		return f->failed ? set_error(s, "cannot write", f->path ? f->path : "(unnamed)", ENOMEM)
-				 : 0;
+		return 0;
 	if (f->creating)
 		adopt_create(s, f);
 	int rc = settle(s, f);
 	if (rc == 0 && !s->cfg.no_files && !f->failed) {
 		if (f->buf_len)
 			rc = flush(s, f);
-		else if (f->size && !f->path)
-			rc = ensure_open(s, f);   /* only a hole: create it, extended below */
+		else if ((f->size && !f->path) || f->reserved)
+			rc = ensure_open(s, f);   /* only a hole, or named: create it */
 	}
 	/* A trailing hole (only holes after the last byte): extend the file.
 	 * disk_end is known, so no stat is needed on the common path. */
@@ -1060,7 +1086,7 @@ int store_file_close(struct store *s, struct store_file *f)
 	if (f->buf)
 		buf_free(s, f);
 	if (f->reserved) {
-		/* named, but its creation failed: there is no file to name */
+		/* named, but not created (it failed): there is no file to name */
 		store_file_release(f);
 		f->reserved = 0;
 	} else if (f->path && !s->cfg.no_files && !timed) {
@@ -1137,7 +1163,6 @@ int store_side_create(struct store *s, struct store_file *flow, struct store_fil
 
 /* ---- names without files ------------------------------------------------- */
 
-#define NAMES_MAX (1u << 20)     /* then the set starts over (memory stays bounded) */
 
 static uint64_t name_hash(const char *name)
 {
@@ -1149,10 +1174,22 @@ static uint64_t name_hash(const char *name)
 	return h ? h : 1;
 }
 
+/* 1 if h is in the set. */
+static int names_test(const struct store *s, uint64_t h)
+{
+	if (!s->names_cap)
+		return 0;
+	for (size_t j = h & (s->names_cap - 1); s->names[j]; j = (j + 1) & (s->names_cap - 1))
+		if (s->names[j] == h)
+			return 1;
+	return 0;
+}
+
 /* 1 if h was already in the set, else adds it and returns 0 (or -1: no memory). */
 static int names_test_and_add(struct store *s, uint64_t h)
 {
-	/* in reserve mode a forgotten name could be given twice */
+	if (s->names_frozen)
+		return names_test(s, h);
 	if (s->names_count >= NAMES_MAX && !s->reserve) {
 		memset(s->names, 0, s->names_cap * sizeof *s->names);
 		s->names_count = 0;
@@ -1237,12 +1274,13 @@ static int reserve_name(struct store *s, struct store_file *f)
 
 int store_reserve_path(struct store *s, const char *path)
 {
-	if (!s->reserve)
-		return -1;
 	size_t n = strlen(s->cfg.outdir);
 	const char *rel = path;
 	if (!strncmp(path, s->cfg.outdir, n) && path[n] == '/')
 		rel += n + 1;        /* as the names of flow files are kept */
+	reserve_check(s);
+	if (!s->reserve)
+		return s->names_frozen && names_test(s, name_hash(rel)) ? 1 : -1;
 	int taken = names_test_and_add(s, name_hash(rel));
 	if (taken < 0)
 		taken = 0;      /* no memory: try the name, O_EXCL decides */

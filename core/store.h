@@ -79,7 +79,7 @@ struct store_config {
 	 * later connection never lands on an earlier one's side file. */
 	const char *const *side_suffixes;
 	/* Called when a flow file is created (not side files), e.g. for
-	 * tcp_alert_fd; may be NULL. */
+	 * tcp_alert_fd, or in reserve mode named; may be NULL. */
 	void (*on_create)(void *arg, const struct store_file *f);
 	void *on_create_arg;
 };
@@ -129,14 +129,18 @@ int store_file_close(struct store *s, struct store_file *f);
  * file with O_EXCL to find out). */
 int store_reserve_path(struct store *s, const char *path);
 
+/* Create path (reserved with store_reserve_path) now, with the template's
+ * directories: the descriptor, or -errno. */
+int store_create_file(struct store *s, const char *path);
+
 /* 1 when a file closed now may be written later (reserve mode, and no such
  * writing has failed yet), else 0: write it at its close. */
 int store_writes_later(struct store *s);
 
 /* Reserve mode: create path (reserved with store_reserve_path) holding the
- * len bytes of buf (taken, malloc'd) later, on the writer threads; with
- * late, *late gets a reference to the outcome (store_late_outcome). 0, or
- * -errno (buf freed). */
+ * len bytes of buf (malloc'd) later, on the writer threads; with late,
+ * *late gets a reference to the outcome (store_late_outcome). 0 (buf
+ * taken), or -errno (buf still the caller's: write the file now). */
 int store_write_file_later(struct store *s, const char *path, uint8_t *buf, size_t len,
 			   void **late);
 

@@ -52,9 +52,9 @@ void writer_submit(struct writer *w, struct writer_file *wf, int fd, uint64_t of
  * for it like for a write; fn reports its outcome through arg. */
 void writer_call(struct writer *w, struct writer_file *wf, void (*fn)(void *), void *arg);
 
-/* Run fn(arg) on any of the threads, for work no later job depends on (a
- * small file written and closed in one go): nothing waits for it but
- * writer_drain. bytes (memory fn's arg holds) count as in flight until fn
+/* Run fn(arg) on the thread for detached jobs, after the earlier ones, for
+ * work no later job depends on (a small file written and closed in one
+ * go): nothing waits for it but writer_drain. bytes (memory fn's arg holds) count as in flight until fn
  * returns, so this blocks like writer_submit. fn frees arg and makes its
  * own outcome known. Without memory for the job, fn runs here. */
 void writer_detach(struct writer *w, size_t bytes, void (*fn)(void *), void *arg);

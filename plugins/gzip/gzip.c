@@ -113,6 +113,8 @@ static int gzip_init(struct tf_ctx *ctx, void **state)
 	}
 	v = host->get_param(ctx, "decompress");
 	st->off = v && !strcmp(v, "no");
+	if (TF_HAS(host, struct tf_host, files_later))
+		host->files_later(ctx);   /* reads no file of this run */
 	*state = st;
 	return 0;
 }

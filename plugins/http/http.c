@@ -844,9 +844,6 @@ static void emit_body(struct http_flow *hf)
 		path = p ? strdup(p) : NULL;
 		alert(st, hf->ctx, "open", path);
 	}
-	/* the command and the alert's reader open the file: it must be there */
-	if ((st->script || st->alert_fd >= 0) && path && TF_HAS(host, struct tf_host, files_sync))
-		host->files_sync(hf->ctx);
 	alert(st, hf->ctx, "close", path);
 	run_cmd(st, path);
 	free(path);
@@ -1787,6 +1784,10 @@ static int http_init(struct tf_ctx *ctx, void **state)
 		}
 		snprintf(st->script, n, "%s \"$1\"", v);
 	}
+	/* http_cmd and http_alert_fd hand a body's path on as its file is
+	 * opened and closed: then files are written at once */
+	if (!st->script && st->alert_fd < 0 && TF_HAS(host, struct tf_host, files_later))
+		host->files_later(ctx);
 	*state = st;
 	return 0;
 fail:

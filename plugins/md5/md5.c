@@ -202,6 +202,8 @@ static int md5_init(struct tf_ctx *ctx, void **state)
 		free(st);
 		return rc;
 	}
+	if (TF_HAS(host, struct tf_host, files_later))
+		host->files_later(ctx);   /* a file it hashes is synced first */
 	*state = st;
 	return 0;
 }
@@ -459,7 +461,7 @@ static void md5_flow_close(struct tf_ctx *ctx, void *state, const struct tf_flow
 			(flow->flags & TF_FLOW_REWRITTEN) ? "the stream was rewritten"
 							  : "the stream did not add up");
 		if (TF_HAS(host, struct tf_host, files_sync))
-			host->files_sync(ctx);   /* the file may still be on its way */
+			host->files_sync(ctx);   /* the file may still be on its way (files_later) */
 		int rc = hash_file(st, f->c, flow->path);
 		if (rc == 0)
 			emit_digests(st, ctx, flow->entry, f->c);

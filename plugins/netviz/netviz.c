@@ -1321,6 +1321,8 @@ static int nv_init(struct tf_ctx *ctx, void **state)
 		tf_logf(host, ctx, TF_LOG_ERROR, "out of memory");
 		return -ENOMEM;
 	}
+	if (TF_HAS(host, struct tf_host, files_later))
+		host->files_later(ctx);   /* reads no file of this run */
 	*state = v;
 	return 0;
 }

@@ -1590,6 +1590,8 @@ static int wifi_init(struct tf_ctx *ctx, void **state)
 	}
 	w->max_devices = (size_t)m;
 	crc_init();
+	if (TF_HAS(host, struct tf_host, files_later))
+		host->files_later(ctx);   /* reads no file of this run */
 	*state = w;
 	return 0;
 }

@@ -89,7 +89,7 @@ struct tf_run {
  * in front of what was delivered (a capture that started mid-stream), -b
  * truncated the file, or a write failed. Set at on_flow_close. A scanner
  * that needs the exact stored content reads the file at `path` then
- * (after host->files_sync, ABI 1.5). */
+ * (after host->files_sync if it called host->files_later, ABI 1.5). */
 #define TF_FLOW_REWRITTEN  0x1u
 
 /* One direction of a TCP connection. Owned by the host; valid from
@@ -279,8 +279,8 @@ struct tf_host {
 	 * [A-Za-z0-9._-]+), or, with beside NULL, the file `suffix` in the output
 	 * directory (replaced if it exists; e.g. "report.pdf"). Beside a flow
 	 * whose file does not exist yet, the host creates the flow's file first
-	 * (its name is then final; ABI 1.5, see files_sync: it gives the name,
-	 * the file may come at the flow's close); if the wanted name exists,
+	 * (its name is then final; see files_later: it may give only the name,
+	 * the file then comes at the flow's close); if the wanted name exists,
 	 * ".1", ".2", ... is appended. Without flow files (-FX, console output) the bytes go to
 	 * an anonymous temporary file (still usable for emit_object). Returns
 	 * NULL on failure (logged by the host), also beside an object that has
@@ -294,7 +294,7 @@ struct tf_host {
 	 * or emitted. */
 	const char *(*file_path)(struct tf_ctx *ctx, struct tf_file *file);
 	/* Finish the file; the handle is gone. (It may reach the disk later:
-	 * see files_sync.) */
+	 * see files_later.) */
 	int (*file_close)(struct tf_ctx *ctx, struct tf_file *file);
 
 	/* Emit a derived object from parent (a flow's or object's entry; NULL for
@@ -345,16 +345,21 @@ struct tf_host {
 	 * the entries it keeps; a stale one is a scanner's bug). */
 	int (*entry_release)(struct tf_ctx *ctx, struct tf_entry *entry);
 
-	/* ---- ABI 1.5 (check with TF_HAS(host, struct tf_host, files_sync)) ---- */
+	/* ---- ABI 1.5 (check with TF_HAS(host, struct tf_host, files_later)) ---- */
 
-	/* When every enabled scanner is 1.5 or newer, the host may write a
-	 * small file after the event that names it: a flow's file after
-	 * on_flow_close, an object's file after on_object, a file after
-	 * file_close or emit_object; all of them before the run ends. A
-	 * scanner that reads such a file, or hands its path to something
-	 * outside it (a command, an alert another program acts on), calls
-	 * this first: it returns once every file named so far is complete on
-	 * disk. 0. */
+	/* Called from init: this scanner does not need files on disk when
+	 * their events come (or calls files_sync first). When every enabled
+	 * scanner said so, the host may name a file without creating it and
+	 * write it after the event that closes it: a flow's file may appear
+	 * only after on_flow_close, a file beside a flow or object after its
+	 * file_close or emit_object; all of them are on disk before the run
+	 * ends. A scanner that hands paths to others as files are opened (an
+	 * alert another program acts on) does not call it. 0; -EINVAL outside
+	 * init. */
+	int (*files_later)(struct tf_ctx *ctx);
+	/* Returns once every file closed so far (flows closed, files closed or
+	 * emitted) is complete on disk, for a scanner that called files_later
+	 * and reads such a file or hands its path on. 0. */
 	int (*files_sync)(struct tf_ctx *ctx);
 };
 
@@ -407,7 +412,7 @@ struct tf_scanner {
 		       void **flow_state, uint64_t offset, uint64_t len);
 	/* The flow is complete and its file closed (path, file_size, gaps and
 	 * flags final; the file itself may reach the disk later, see
-	 * host->files_sync). Elements added to flow->entry now or earlier
+	 * host->files_later). Elements added to flow->entry now or earlier
 	 * appear in the flow's <fileobject>. */
 	void (*on_flow_close)(struct tf_ctx *ctx, void *state, const struct tf_flow *flow,
 			      void **flow_state);

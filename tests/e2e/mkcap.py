@@ -23,7 +23,11 @@ Deterministic: the same arguments give the same bytes. Ethernet + IPv4 + TCP
         segment by segment, every segment with its own bytes; segment K
         (from 0) of the first one left out, or sent after all the others;
         with http, each response starts with an HTTP header (no length).
+    mkcap.py gzipped OUT.pcap KIB
+        one HTTP exchange whose response body is KIB KiB of text, gzip'd
+        (a few KB on the wire); prints the MD5 of the decoded body.
 """
+import gzip
 import hashlib
 import struct
 import sys
@@ -269,6 +273,27 @@ def download(out, nconns, segments, edit=None, k=-1):
     cap.close()
 
 
+def gzipped(out, kib):
+    text = b"".join(b"line %d of a text that compresses well\n" % i for i in range(kib * 30))
+    text = text[:kib * 1024]
+    body = gzip.compress(text, mtime=0)
+    cap = Pcap(out)
+    c = Conn("192.168.1.2", 7100, "10.0.0.1", 80, 100, 9000)
+    cap.frame(c.pkt(True, SYN))
+    cap.frame(c.pkt(False, SYN | ACK))
+    cap.frame(c.pkt(True, ACK))
+    cap.frame(c.pkt(True, PSH | ACK, b"GET /t HTTP/1.1\r\nHost: x\r\n\r\n"))
+    resp = (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
+            % len(body)) + body
+    for i in range(0, len(resp), 1448):
+        cap.frame(c.pkt(False, PSH | ACK, resp[i:i + 1448]))
+    cap.frame(c.pkt(True, FIN | ACK))
+    cap.frame(c.pkt(False, FIN | ACK))
+    cap.frame(c.pkt(True, ACK))
+    cap.close()
+    print(hashlib.md5(text).hexdigest())
+
+
 def main(argv):
     if len(argv) >= 5 and argv[1] == "concurrent":
         concurrent(int(argv[2]), argv[3], argv[4])
@@ -278,6 +303,8 @@ def main(argv):
         idle(argv[2], argv[3], argv[4])
     elif len(argv) >= 4 and argv[1] == "oneway":
         oneway(argv[2], argv[3])
+    elif len(argv) >= 4 and argv[1] == "gzipped":
+        gzipped(argv[2], int(argv[3]))
     elif len(argv) >= 4 and argv[1] == "big":
         big(argv[2], argv[3])
     elif len(argv) in (5, 6, 7) and argv[1] == "download":

@@ -136,6 +136,19 @@ check_eq "second run: its files are the first run's, named with c0001" \
 check_eq "second run: report entries name the c0001 files" "$(grep -c c0001 "$TMP/twice.want")" \
 	"$(xpath "$TMP/twice/report.xml" "count(//*[local-name()='filename'][contains(., 'c0001')])")"
 
+# ---- files beside a flow whose name has directories ----------------------------------
+# A 4 KB gzip body that decodes to 300 KiB: the decoded file outgrows its
+# buffer and is created while the flow's own file is not (its bytes are still
+# buffered); the directories the name asks for are made for it.
+if GZMD5=$("$PYTHON3" "$MKCAP" gzipped "$TMP/gz300.pcap" 300); then
+	run_tf gzdirs -S http -S gzip -S md5 -T '%A/%a-%B.%b' -o "$TMP/gzdirs" -r "$TMP/gz300.pcap"
+	check_eq "-T with '/', a big decoded body: exit status" 0 "$RC"
+	check_eq "-T with '/', a big decoded body: its file, whole" "$GZMD5" \
+		"$(md5_of "$TMP/gzdirs/010.000.000.001/00080-192.168.001.002.07100-HTTPBODY-GZIP" 2>/dev/null)"
+else
+	fail "mkcap.py gzipped runs" "exit 0" "failed"
+fi
+
 # ---- names never leave the output directory ----------------------------------------
 mkdir -p "$TMP/jail/out"
 run_tf dotdot -T '../../%A.%a-%B.%b' -o "$TMP/jail/out" -r "$DATA/keepalive.pcap"

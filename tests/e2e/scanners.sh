@@ -411,15 +411,23 @@ check_eq "packet events: every packet, TCP ones decoded (as the run's statistics
 	"$(xpath "$rep" "string(//*[local-name()='emitter_packets']/@total)") $(xpath "$rep" "string(//*[local-name()='emitter_packets']/@tcp)")"
 
 # ---- 5b. when flow files reach the disk ---------------------------------------------
-# A scanner of ABI 1.4 finds each flow's file on disk once a file beside it
-# is opened, and complete at on_flow_close; one of 1.5 finds it complete at
-# on_flow_close after host->files_sync (files may be written later then).
+# A scanner of ABI 1.4, or one of 1.5 that does not call files_later, finds
+# each flow's file on disk once a file beside it is opened, and complete at
+# on_flow_close; one that calls files_later (files may be written after their
+# close then) finds it complete at on_flow_close after host->files_sync.
 closecheck() {
 	cat <<EOF
 #include <tcpflow/scanner.h>
 #include <stdio.h>
 #include <sys/stat.h>
 static const struct tf_host *host;
+static int init(struct tf_ctx *ctx, void **state)
+{
+	(void)ctx;
+	(void)state;
+	$4
+	return 0;
+}
 static void say(struct tf_ctx *ctx, const char *when, const struct tf_flow *f, uint64_t want)
 {
 	struct stat sb;
@@ -450,24 +458,30 @@ static void on_close(struct tf_ctx *ctx, void *st, const struct tf_flow *f, void
 }
 static const struct tf_scanner d = {
 	.size = sizeof d, .abi_major = TF_ABI_MAJOR, .abi_minor = $3, .name = "$1",
-	.version = "0.1", .description = "test", .on_data = on_data, .on_flow_close = on_close,
+	.version = "0.1", .description = "test", .init = init, .on_data = on_data,
+	.on_flow_close = on_close,
 };
 const struct tf_scanner *TF_ENTRY(const struct tf_host *h) { host = h; return &d; }
 EOF
 }
-plugin old14 "$(closecheck old14 '' 4)"
-plugin new15 "$(closecheck new15 'host->files_sync(ctx);' 5)"
-for v in old14 new15; do
+plugin old14 "$(closecheck old14 '' 4 '')"
+plugin now15 "$(closecheck now15 '' 5 '')"
+plugin new15 "$(closecheck new15 'host->files_sync(ctx);' 5 'host->files_later(ctx);')"
+for v in old14 now15 new15; do
 	run_tf "$v" -P "$TMP/plug-$v" -S "$v" -S md5 -o "$TMP/$v" -r "$DATA/many-short.pcap"
 	check_eq "$v: exit status" 0 "$RC"
 	n=$(grep -c 'at close ' "$RUN_ERR")
 	same=$(sed -n 's/.*at close \([0-9-]*\) of \([0-9]*\) bytes.*/\1 \2/p' "$RUN_ERR" | awk '$1 == $2' | wc -l)
 	check_eq "$v: each of the 100 flow files is on disk, whole, at its on_flow_close" "100 100" "$n $same"
 done
-# 1.4: the flow's file exists (empty: its bytes are buffered) when a file
-# beside it is opened; in 1.5 it may be created at the flow's close
-check_eq "old14: each flow file exists when a file beside it is opened" 100 \
-	"$(grep -c 'beside 0 of 0 bytes' "$TMP"/run*.old14.stderr)"
+# the flow's file exists (empty: its bytes are buffered) when a file beside
+# it is opened; after files_later it may be created at the flow's close
+for v in old14 now15; do
+	check_eq "$v: each flow file exists when a file beside it is opened" 100 \
+		"$(grep -c 'beside 0 of 0 bytes' "$TMP"/run*.$v.stderr)"
+done
+check_eq "new15 (files_later): flow files are named before they exist" 100 \
+	"$(grep -c 'beside -1 of 0 bytes' "$TMP"/run*.new15.stderr)"
 
 # ---- 6. the built-in plugin is built like a third party's ---------------------------
 exported=$(nm -D --defined-only "$MD5SO" | awk '$2 ~ /^[TDBRtdbr]$/ { print $3 }' | grep -v -e '^_init$' -e '^_fini$' | tr '\n' ' ')

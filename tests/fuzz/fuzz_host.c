@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -318,10 +319,12 @@ static const char *host_input_name(struct tf_ctx *ctx, uint32_t index)
 	return index == 0 ? "fuzz.pcap" : NULL;
 }
 
+/* An ABI 1.1 host: it has what the scanners under test use, up to
+ * input_name, and says so with its size. */
 static const struct tf_host fzh_table = {
-	.size = sizeof(struct tf_host),
+	.size = offsetof(struct tf_host, input_name) + sizeof(((struct tf_host *)0)->input_name),
 	.abi_major = TF_ABI_MAJOR,
-	.abi_minor = TF_ABI_MINOR,
+	.abi_minor = 1,
 	.tcpflow_version = "fuzz",
 	.log = host_log,
 	.get_param = host_get_param,

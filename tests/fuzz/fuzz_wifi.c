@@ -24,6 +24,7 @@
 #include "fuzz.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,10 +178,12 @@ static const char *fz_input_name(struct tf_ctx *ctx, uint32_t index)
 	return index == 0 ? "fuzz-input.pcap" : NULL;
 }
 
+/* An ABI 1.1 host: it has what the scanners under test use, up to
+ * input_name, and says so with its size. */
 static const struct tf_host fz_host = {
-	.size = sizeof(struct tf_host),
+	.size = offsetof(struct tf_host, input_name) + sizeof(((struct tf_host *)0)->input_name),
 	.abi_major = TF_ABI_MAJOR,
-	.abi_minor = TF_ABI_MINOR,
+	.abi_minor = 1,
 	.tcpflow_version = "fuzz",
 	.log = fz_log,
 	.get_param = fz_get_param,

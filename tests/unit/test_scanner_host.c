@@ -281,6 +281,42 @@ START_TEST(init_failure)
 }
 END_TEST
 
+/* ---- files written later (ABI 1.5) ------------------------------------------------- */
+
+static int later_rc;
+static struct tf_ctx *later_ctx;
+
+static int later_init(struct tf_ctx *ctx, void **state)
+{
+	(void)state;
+	later_ctx = ctx;
+	later_rc = host->files_later(ctx);
+	return 0;
+}
+
+/* Files may come after their events only when every started scanner said
+ * so in its init; outside init the call is refused. */
+START_TEST(files_later_when_all_say_so)
+{
+	static const scanner_host_entry_fn both[] = { e_alpha, e_beta };
+	static const char *const names[] = { "alpha", "beta" };
+	d_alpha.init = later_init;
+	later_rc = 1;
+	struct scanner_host *h = started_host(NULL, 1, both, names);
+	ck_assert_int_eq(later_rc, 0);
+	ck_assert_int_eq(scanner_host_files_may_lag(h), 1);
+	ck_assert_int_eq(host->files_later(later_ctx), -EINVAL);   /* not in init */
+	scanner_host_free(h);
+	free_reqs();
+	/* beta does not say so */
+	h = started_host(NULL, 2, both, names);
+	ck_assert_int_eq(scanner_host_files_may_lag(h), 0);
+	scanner_host_free(h);
+	free_reqs();
+	d_alpha.init = NULL;
+}
+END_TEST
+
 /* ---- events, objects, report ------------------------------------------------------ */
 
 static unsigned last_flags;
@@ -1062,6 +1098,7 @@ int main(void)
 	tcase_add_test(tc, objects_at_shutdown);
 	tcase_add_test(tc, idle_releases);
 	tcase_add_test(tc, held_flow_entry);
+	tcase_add_test(tc, files_later_when_all_say_so);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1290,6 +1290,46 @@ START_TEST(reserve_directory_with_files)
 }
 END_TEST
 
+/* The set of names is bounded: after 2^20 names reserve mode ends. Files
+ * are then created at once, and a name given before (its file not written
+ * yet) is still not given again. */
+START_TEST(reserve_names_cap)
+{
+	struct tstore ts;
+	open_store(&ts, NULL, 0, 0, 0);
+	struct store_file first;
+	store_file_init(&first);
+	ident_v4(&first.id);
+	ck_assert_int_eq(store_file_create(ts.s, &first), 0);   /* named, not created */
+	for (uint32_t i = 1; i < (1u << 20); i++) {
+		struct store_file f;
+		store_file_init(&f);
+		ident_v4(&f.id);
+		f.id.sport = (uint16_t)(i >> 16);
+		f.id.dport = (uint16_t)i;
+		ck_assert_int_eq(store_file_create(ts.s, &f), 0);
+		store_file_release(&f);
+	}
+	ck_assert(!exists(first.path));
+	struct store_file g;
+	store_file_init(&g);
+	ident_v4(&g.id);
+	ck_assert_int_eq(store_write(ts.s, &g, 0, (const uint8_t *)"g", 1), 0);
+	ck_assert_int_eq(store_file_create(ts.s, &g), 0);
+	ck_assert_str_eq(g.name, V4NAME "c0001");      /* first's name stays first's */
+	ck_assert(exists(g.path));                       /* created at once */
+	ck_assert_int_eq(store_writes_later(ts.s), 0);
+	ck_assert_int_eq(store_write(ts.s, &first, 0, (const uint8_t *)"first", 5), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &first), 0);
+	ck_assert_int_eq(store_file_close(ts.s, &g), 0);
+	check_file(first.path, (const uint8_t *)"first", 5);
+	check_file(g.path, (const uint8_t *)"g", 1);
+	store_file_release(&first);
+	store_file_release(&g);
+	free_store(ts.s);
+}
+END_TEST
+
 static void add_file_tests(TCase *tc);
 
 static Suite *store_suite(void)
@@ -1334,6 +1374,7 @@ static Suite *store_suite(void)
 	tcase_add_test(rs, reserve_outcome);
 	tcase_add_test(rs, reserve_late_failure);
 	tcase_add_test(rs, reserve_directory_with_files);
+	tcase_add_test(rs, reserve_names_cap);
 	suite_add_tcase(s, rs);
 	return s;
 }
