@@ -1192,7 +1192,12 @@ static struct tf_file *file_create(struct tf_ctx *c, struct tf_entry *beside,
 					errno = EEXIST;
 					continue;
 				}
-				fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+				/* with the template's directories: the flow's own
+				 * file may only be named so far */
+				fd = h->store ? store_create_file(h->store, path)
+					      : open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+				if (fd < 0 && h->store)
+					errno = -fd;
 				if (fd >= 0 || errno != EEXIST)
 					break;
 			}
@@ -1319,8 +1324,11 @@ static const char *host_file_path(struct tf_ctx *c, struct tf_file *f)
 static int file_finish(struct tf_ctx *c, struct tf_file *f, char **keep, void **late)
 {
 	int rc = 0, later = 0;
-	if (f->reserved && !f->path)
+	if (f->reserved && !f->path && !f->failed) {
 		f->failed = 1;          /* its name was lost (no memory) */
+		tf_stats.write_errors++;
+		tf_logf(&host_table, c, TF_LOG_WARN, "a file is lost: out of memory");
+	}
 	if (f->reserved && !f->failed && store_writes_later(c->h->store)) {
 		/* never created: a detached job creates and writes it */
 		uint8_t *copy = f->blen ? malloc(f->blen) : NULL;
@@ -1762,9 +1770,10 @@ static int host_emit(struct tf_ctx *c, struct tf_entry *parent, const struct tf_
 	if (kept) {
 		/* before the entry can be written: it tells how the file went */
 		char *name = NULL;
+		int existed = !kept->reserved;
 		file_finish(c, kept, &name, h->report ? &e->late : NULL);
 		kept = NULL;
-		if (!name) {            /* never created: no file to name */
+		if (!name && !existed) {   /* never created: no file to name */
 			free(e->path);
 			e->path = NULL;
 		}

@@ -21,8 +21,8 @@
 #define RESERVED_FDS 16          /* stdio, the report, inputs, scanners */
 #define MAX_NAME 4096
 #define CREATE_AHEAD 64          /* files being created in the background at most */
-/* Names kept in the set (16 MB); then it starts over without files, and
- * reserve mode ends with files (memory stays bounded either way). */
+/* Names kept in the set (about 16 MB); then it starts over without files,
+ * and reserve mode ends with files (memory stays bounded either way). */
 #define NAMES_MAX (1u << 20)
 
 struct store {
@@ -723,7 +723,8 @@ int store_write(struct store *s, struct store_file *f, uint64_t off,
 		return -EIO;
 	/* at the first bytes only: a creation that could not start (no name, no
 	 * memory) is not tried again for every packet */
-	if (first && !f->path && s->writer && s->cfg.create_ahead && !s->reserve)
+	if (first && !f->path && s->writer && s->cfg.create_ahead && !s->reserve &&
+	    !s->names_frozen)   /* it would not skip the names given in reserve mode */
 		start_create(s, f);
 	if (f->buf_len == 0)
 		f->buf_off = off;
@@ -1066,7 +1067,7 @@ int store_file_close(struct store *s, struct store_file *f)
 		if (f->buf_len)
 			rc = flush(s, f);
 		else if ((f->size && !f->path) || f->reserved)
-			rc = ensure_open(s, f);   /* only a hole, or named: create it */
+			rc = open_or_fail(s, f);   /* only a hole, or named: create it */
 	}
 	/* A trailing hole (only holes after the last byte): extend the file.
 	 * disk_end is known, so no stat is needed on the common path. */

@@ -112,7 +112,8 @@ struct tf_flow {
 	uint32_t connection_count;   /* 0 for the first connection on these addresses */
 	uint64_t packets;            /* packets seen in this direction so far */
 	uint64_t length;             /* stream bytes so far (data + holes); final at close */
-	const char *path;            /* the flow file; NULL until it exists, and when no
+	const char *path;            /* the flow file; NULL until it exists (or, after
+	                              * host->files_later, is named), and when no
 	                              * flow files are written (-FX, console output) */
 	uint64_t file_size;          /* bytes in the file; final at on_flow_close */
 	const struct tf_gap *gaps;   /* holes left, sorted; set at on_flow_close only */
@@ -137,7 +138,9 @@ struct tf_object {
 	size_t nmeta;
 	const uint8_t *data;         /* the content, len bytes (NULL only when len is 0) */
 	uint64_t len;
-	const char *path;            /* the file holding it, or NULL (not written, -FX) */
+	const char *path;            /* the file holding it, or NULL (not written, -FX);
+	                              * after host->files_later it may be written
+	                              * after on_object */
 	const char *producer;        /* name of the scanner that emitted it */
 	const struct tf_flow *flow;  /* the flow it comes from, or NULL */
 	const struct tf_object *parent;  /* the object it was derived from, or NULL */
