@@ -124,6 +124,15 @@ static void check_file(const char *path, const uint8_t *want, size_t wantlen)
 	free(got);
 }
 
+/* A file made by someone else than the store, holding text. */
+static void put_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+	ck_assert_msg(fp != NULL, "cannot create %s", path);
+	fputs(text, fp);
+	fclose(fp);
+}
+
 static int count_entries(const char *dir)
 {
 	settle_files();
@@ -372,9 +381,7 @@ START_TEST(store_new_creates_parents)
 	store_free(s);
 	char file[420];
 	snprintf(file, sizeof file, "%s/plain", dir);
-	FILE *fp = fopen(file, "w");
-	ck_assert_ptr_nonnull(fp);
-	fclose(fp);
+	put_file(file, "");
 	cfg.outdir = file;
 	err[0] = 0;
 	ck_assert_ptr_null(store_new(&cfg, err, sizeof err));
@@ -602,9 +609,7 @@ START_TEST(background_create_error)
 	open_store(&ts, "d/%S", 0, 0, 0);
 	char block[400];
 	path_in(block, sizeof block, &ts, "d");
-	FILE *fp = fopen(block, "w");                /* a file where a directory goes */
-	ck_assert_ptr_nonnull(fp);
-	fclose(fp);
+	put_file(block, "");                         /* a file where a directory goes */
 	uint64_t errs0 = tf_stats.write_errors;
 	struct store_file f;
 	store_file_init(&f);
@@ -1017,10 +1022,7 @@ START_TEST(existing_name_never_overwritten)
 	open_store(&ts, NULL, 0, 0, 0);
 	char old[400];
 	path_in(old, sizeof old, &ts, V4NAME);
-	FILE *fp = fopen(old, "w");
-	ck_assert_ptr_nonnull(fp);
-	fputs("OLD", fp);
-	fclose(fp);
+	put_file(old, "OLD");
 
 	struct store_file f;
 	store_file_init(&f);
@@ -1261,10 +1263,7 @@ START_TEST(reserve_directory_with_files)
 	new_dir(dir, sizeof dir);
 	char old[400];
 	snprintf(old, sizeof old, "%s/%s", dir, V4NAME);
-	FILE *fp = fopen(old, "w");
-	ck_assert_ptr_nonnull(fp);
-	fputs("OLD", fp);
-	fclose(fp);
+	put_file(old, "OLD");
 	struct store_config cfg = { .outdir = dir, .background_writes = 1, .defer_files = 1 };
 	char err[256];
 	struct store *s = store_new(&cfg, err, sizeof err);
@@ -1278,9 +1277,7 @@ START_TEST(reserve_directory_with_files)
 	ck_assert_int_eq(store_file_close(s, &f), 0);
 	char beside[420];
 	snprintf(beside, sizeof beside, "%s-HTTP", old);
-	fp = fopen(beside, "w");
-	ck_assert_ptr_nonnull(fp);
-	fclose(fp);
+	put_file(beside, "");
 	ck_assert_int_eq(store_reserve_path(s, beside), 1);   /* on disk */
 	store_sync(s);
 	check_file(old, (const uint8_t *)"OLD", 3);
