@@ -445,7 +445,7 @@ int pipeline_run(const struct tf_config *cfg, int argc, char **argv)
 		.background_writes = cfg->background_writes,
 		.create_ahead = r.host == NULL,
 		/* nothing reads a file when it is closed: no tcp_cmd or alerts,
-		 * no side files, no scanner older than ABI 1.5 */
+		 * no side files, every scanner called files_later (ABI 1.5) */
 		.defer_files = !cfg->tcp_cmd && cfg->tcp_alert_fd < 0 && !cfg->findx &&
 			       !cfg->flow_pcap && (!r.host || scanner_host_files_may_lag(r.host)),
 		.counter_always = cfg->counter_always,
