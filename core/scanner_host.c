@@ -1196,8 +1196,6 @@ static struct tf_file *file_create(struct tf_ctx *c, struct tf_entry *beside,
 				 * file may only be named so far */
 				fd = h->store ? store_create_file(h->store, path)
 					      : open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-				if (fd < 0 && h->store)
-					errno = -fd;
 				if (fd >= 0 || errno != EEXIST)
 					break;
 			}
@@ -1238,24 +1236,25 @@ static struct tf_file *host_file_open(struct tf_ctx *c, struct tf_entry *beside,
 	return c ? file_create(c, beside, suffix, &e) : NULL;
 }
 
-/* write(2) all of p, or fail f with a warning. 0 or -errno. */
 /* Create f's file under its reserved name now (it is too big to wait for
  * its close, or its close writes it). 0 or -errno (f failed, warned). */
 static int file_create_now(struct tf_ctx *c, struct tf_file *f)
 {
-	int fd = f->path ? store_create_file(c->h->store, f->path) : -ENOMEM;
+	int fd = f->path ? store_create_file(c->h->store, f->path) : (errno = ENOMEM, -1);
 	if (fd < 0) {
+		int e = errno;
 		f->failed = 1;
 		tf_stats.write_errors++;
 		tf_logf(&host_table, c, TF_LOG_WARN, "cannot create %s: %s",
-			f->path ? f->path : "a file", strerror(-fd));
-		return fd;
+			f->path ? f->path : "a file", strerror(e));
+		return -e;
 	}
 	f->fd = fd;
 	f->reserved = 0;
 	return 0;
 }
 
+/* write(2) all of p, or fail f with a warning. 0 or -errno. */
 static int file_write_out(struct tf_ctx *c, struct tf_file *f, const uint8_t *p, size_t len)
 {
 	if (f->reserved && file_create_now(c, f) < 0)

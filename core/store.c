@@ -858,6 +858,14 @@ int store_shift(struct store *s, struct store_file *f, uint64_t shift)
  * limit) is counted and told by store_poll_errors, and the outcome tells
  * the report entry what reached the disk. */
 
+/* A flow file's access and modification times: its first packet's. */
+static void first_packet_times(const struct flow_ident *id, struct timespec ts[2])
+{
+	ts[0].tv_sec = (time_t)id->first_sec;
+	ts[0].tv_nsec = (long)id->first_usec * 1000;
+	ts[1] = ts[0];
+}
+
 struct late_file {
 	struct store *s;
 	char *path;
@@ -974,9 +982,7 @@ static int write_later(struct store *s, const char *path, uint8_t *buf, size_t c
 	if (late)
 		*late = j;
 	if (times) {
-		j->ts[0].tv_sec = (time_t)times->first_sec;
-		j->ts[0].tv_nsec = (long)times->first_usec * 1000;
-		j->ts[1] = j->ts[0];
+		first_packet_times(times, j->ts);
 		j->set_times = 1;
 	}
 	writer_detach(s->writer, cap + sizeof *j, late_file_run, j);
@@ -985,8 +991,7 @@ static int write_later(struct store *s, const char *path, uint8_t *buf, size_t c
 
 int store_create_file(struct store *s, const char *path)
 {
-	int fd = create_new(s, path);
-	return fd >= 0 ? fd : -errno;
+	return create_new(s, path);
 }
 
 int store_writes_later(struct store *s)
@@ -1036,11 +1041,10 @@ void store_sync(struct store *s)
  * the usual way. */
 static int close_later(struct store *s, struct store_file *f)
 {
-	if (!s->reserve || f->failed || f->fd >= 0 || f->creating || (f->path && !f->reserved))
-		return 1;
 	reserve_check(s);
-	if (!store_writes_later(s))
-		return 1;
+	if (!store_writes_later(s) || f->failed || f->fd >= 0 || f->creating ||
+	    (f->path && !f->reserved))
+		return 1;   /* not in reserve mode, or on disk already */
 	if (!f->path) {
 		if (!f->size)
 			return 0;   /* nothing was stored: no file, as without reserve mode */
@@ -1077,9 +1081,7 @@ int store_file_close(struct store *s, struct store_file *f)
 			rc = set_error(s, "cannot extend", f->path, errno);
 	}
 	struct timespec ts[2];
-	ts[0].tv_sec = (time_t)f->id.first_sec;
-	ts[0].tv_nsec = (long)f->id.first_usec * 1000;
-	ts[1] = ts[0];
+	first_packet_times(&f->id, ts);
 	int timed = 0;
 	if (f->fd >= 0 && !s->cfg.no_files)
 		timed = futimens(f->fd, ts) == 0;

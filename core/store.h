@@ -130,7 +130,7 @@ int store_file_close(struct store *s, struct store_file *f);
 int store_reserve_path(struct store *s, const char *path);
 
 /* Create path (reserved with store_reserve_path) now, with the template's
- * directories: the descriptor, or -errno. */
+ * directories: the descriptor, or -1 with errno (as open). */
 int store_create_file(struct store *s, const char *path);
 
 /* 1 when a file closed now may be written later (reserve mode, and no such
