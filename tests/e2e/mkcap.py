@@ -95,6 +95,16 @@ class Conn:
             self.sent[1] += payload
         return frame
 
+    def handshake(self, cap):
+        cap.frame(self.pkt(True, SYN))
+        cap.frame(self.pkt(False, SYN | ACK))
+        cap.frame(self.pkt(True, ACK))
+
+    def client_close(self, cap):
+        cap.frame(self.pkt(True, FIN | ACK))
+        cap.frame(self.pkt(False, FIN | ACK))
+        cap.frame(self.pkt(True, ACK))
+
     def names(self):
         def a(ip):
             return ".".join("%03d" % int(o) for o in ip.split("."))
@@ -186,17 +196,13 @@ def mixed(out):
 def idle(out, exp, gap):
     cap = Pcap(out)
     c = Conn("192.168.1.2", 5000, "10.0.0.1", 80, 100, 9000)
-    cap.frame(c.pkt(True, SYN))
-    cap.frame(c.pkt(False, SYN | ACK))
-    cap.frame(c.pkt(True, ACK))
+    c.handshake(cap)
     cap.frame(c.pkt(True, PSH | ACK, b"first request\n"))
     cap.frame(c.pkt(False, PSH | ACK, b"first answer\n"))
     first = [bytes(c.sent[0]), bytes(c.sent[1])]
     cap.frame(c.pkt(True, PSH | ACK, b"second request\n"), int(gap) * 1000000)
     cap.frame(c.pkt(False, PSH | ACK, b"second answer\n"))
-    cap.frame(c.pkt(True, FIN | ACK))
-    cap.frame(c.pkt(False, FIN | ACK))
-    cap.frame(c.pkt(True, ACK))
+    c.client_close(cap)
     cap.close()
     names = c.names()
     with open(exp, "w") as f:
@@ -211,15 +217,11 @@ def idle(out, exp, gap):
 def oneway(out, exp):
     cap = Pcap(out)
     c = Conn("192.168.1.2", 7000, "10.0.0.1", 21, 100, 9000)
-    cap.frame(c.pkt(True, SYN))
-    cap.frame(c.pkt(False, SYN | ACK))
-    cap.frame(c.pkt(True, ACK))
+    c.handshake(cap)
     for i in range(5):
         cap.frame(c.pkt(True, PSH | ACK, payload(i, 700)))
         cap.frame(c.pkt(False, ACK))
-    cap.frame(c.pkt(True, FIN | ACK))
-    cap.frame(c.pkt(False, FIN | ACK))
-    cap.frame(c.pkt(True, ACK))
+    c.client_close(cap)
     cap.close()
     write_expect(exp, [c])
 
@@ -227,9 +229,7 @@ def oneway(out, exp):
 def big(out, megabytes):
     cap = Pcap(out)
     c = Conn("192.168.1.2", 6000, "10.0.0.1", 80, 100, 9000)
-    cap.frame(c.pkt(True, SYN))
-    cap.frame(c.pkt(False, SYN | ACK))
-    cap.frame(c.pkt(True, ACK))
+    c.handshake(cap)
     cap.frame(c.pkt(True, PSH | ACK, b"GET /big HTTP/1.0\r\n\r\n"))
     chunk = payload(42, 1460)
     target = int(float(megabytes) * 1000000)
@@ -279,17 +279,13 @@ def gzipped(out, kib):
     body = gzip.compress(text, mtime=0)
     cap = Pcap(out)
     c = Conn("192.168.1.2", 7100, "10.0.0.1", 80, 100, 9000)
-    cap.frame(c.pkt(True, SYN))
-    cap.frame(c.pkt(False, SYN | ACK))
-    cap.frame(c.pkt(True, ACK))
+    c.handshake(cap)
     cap.frame(c.pkt(True, PSH | ACK, b"GET /t HTTP/1.1\r\nHost: x\r\n\r\n"))
     resp = (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
             % len(body)) + body
     for i in range(0, len(resp), 1448):
         cap.frame(c.pkt(False, PSH | ACK, resp[i:i + 1448]))
-    cap.frame(c.pkt(True, FIN | ACK))
-    cap.frame(c.pkt(False, FIN | ACK))
-    cap.frame(c.pkt(True, ACK))
+    c.client_close(cap)
     cap.close()
     print(hashlib.md5(text).hexdigest())
 
