@@ -769,9 +769,19 @@ int store_read(struct store *s, struct store_file *f, uint64_t off, uint8_t *dst
 		memcpy(dst, f->buf + (off - f->buf_off), len);
 		return 0;
 	}
-	if ((!f->path && !f->creating) || f->reserved || flush(s, f) < 0 || settle(s, f) < 0 ||
-	    ensure_open(s, f) < 0)
+	if ((!f->path && !f->creating) || f->reserved)
 		return -1;
+	/* A read that fails is no write error: a message for one that was not
+	 * counted (reopening a file deleted under us) must not stay behind,
+	 * or the run would later tell it for another file's failure. */
+	uint64_t counted = tf_stats.write_errors;
+	char before[sizeof s->errmsg];
+	memcpy(before, s->errmsg, sizeof before);
+	if (flush(s, f) < 0 || settle(s, f) < 0 || ensure_open(s, f) < 0) {
+		if (tf_stats.write_errors == counted)
+			memcpy(s->errmsg, before, sizeof before);
+		return -1;
+	}
 	return pread(f->fd, dst, len, (off_t)off) == (ssize_t)len ? 0 : -1;
 }
 

@@ -1128,6 +1128,41 @@ START_TEST(read_back)
 }
 END_TEST
 
+/* A read back that fails (the file deleted under us while its descriptor
+ * was closed for another) is no write error: nothing counted, and no
+ * message left that the run would tell for a later failure. */
+START_TEST(read_back_failure_is_no_write_error)
+{
+	struct tstore ts;
+	open_store(&ts, "f%S", 1, 0, 0);
+	struct store_file a, b;
+	uint8_t got[10];
+	store_file_init(&a);
+	store_file_init(&b);
+	ident_v4(&a.id);
+	ident_v4(&b.id);
+	b.id.session_id = 1;
+	uint64_t errors = tf_stats.write_errors;
+	/* a's first bytes on disk, then b takes the one descriptor */
+	ck_assert_int_eq(store_write(ts.s, &a, 0, (const uint8_t *)"0123456789", 10), 0);
+	ck_assert_int_eq(store_write(ts.s, &a, 20, (const uint8_t *)"abcdef", 6), 0);
+	ck_assert_int_eq(store_read(ts.s, &a, 0, got, 10), 0);
+	ck_assert_mem_eq(got, "0123456789", 10);
+	ck_assert_int_eq(store_write(ts.s, &b, 0, (const uint8_t *)"0123456789", 10), 0);
+	ck_assert_int_eq(store_write(ts.s, &b, 20, (const uint8_t *)"abcdef", 6), 0);
+	ck_assert_int_eq(store_read(ts.s, &b, 0, got, 10), 0);
+	ck_assert_int_eq(unlink(a.path), 0);
+	ck_assert_int_eq(store_read(ts.s, &a, 0, got, 10), -1);
+	ck_assert_uint_eq(tf_stats.write_errors, errors);
+	ck_assert_str_eq(store_last_error(ts.s), "");
+	store_file_close(ts.s, &a);
+	store_file_close(ts.s, &b);
+	store_file_release(&a);
+	store_file_release(&b);
+	free_store(ts.s);
+}
+END_TEST
+
 START_TEST(no_files_mode)
 {
 	struct tstore ts;
@@ -1397,6 +1432,7 @@ static void add_file_tests(TCase *tc)
 	tcase_add_test(tc, file_times);
 	tcase_add_test(tc, template_with_dirs_stays_inside);
 	tcase_add_test(tc, read_back);
+	tcase_add_test(tc, read_back_failure_is_no_write_error);
 	tcase_add_test(tc, no_files_mode);
 	tcase_set_timeout(tc, 120);
 }
