@@ -29,6 +29,7 @@ struct tf_entry {
 	char path[160];              /* object: its (fake) file name */
 	int open_elems;
 	int attrs_ok;
+	int held;                    /* entry_hold'd, not yet released */
 	const struct tf_object *obj; /* while being dispatched */
 };
 
@@ -43,6 +44,7 @@ static struct {
 	size_t emitted;
 	struct tf_entry top;
 	int serial;
+	int in_init;                 /* from fzh_begin until fzh_set_state */
 } fz;
 
 void fzh_die(const char *what, const char *detail)
@@ -319,12 +321,48 @@ static const char *host_input_name(struct tf_ctx *ctx, uint32_t index)
 	return index == 0 ? "fuzz.pcap" : NULL;
 }
 
-/* An ABI 1.1 host: it has what the scanners under test use, up to
- * input_name, and says so with its size. */
+/* ABI 1.3: an object's entry while it is dispatched, or a flow's. */
+static int host_entry_hold(struct tf_ctx *ctx, struct tf_entry *e)
+{
+	if (ctx != &fz.ctx || !e || e == &fz.top)
+		fzh_die("entry_hold without an entry", NULL);
+	if (e->held || (!e->is_flow && !e->obj))
+		return -EINVAL;
+	e->held = 1;
+	return 0;
+}
+
+static int host_entry_release(struct tf_ctx *ctx, struct tf_entry *e)
+{
+	if (ctx != &fz.ctx || !e)
+		fzh_die("entry_release without an entry", NULL);
+	if (!e->held)
+		fzh_die("entry_release of an entry not held", e->path);
+	e->held = 0;
+	return 0;
+}
+
+/* ABI 1.5: files are in memory here, so they are always "on disk"; what
+ * is checked is that files_later comes from init only. */
+static int host_files_later(struct tf_ctx *ctx)
+{
+	if (ctx != &fz.ctx || !fz.in_init)
+		fzh_die("files_later outside init", NULL);
+	return 0;
+}
+
+static int host_files_sync(struct tf_ctx *ctx)
+{
+	if (ctx != &fz.ctx || fz.in_init)
+		fzh_die("files_sync from init", NULL);
+	return 0;
+}
+
+/* The host of this ABI, whole. */
 static const struct tf_host fzh_table = {
-	.size = offsetof(struct tf_host, input_name) + sizeof(((struct tf_host *)0)->input_name),
+	.size = sizeof(struct tf_host),
 	.abi_major = TF_ABI_MAJOR,
-	.abi_minor = 1,
+	.abi_minor = TF_ABI_MINOR,
 	.tcpflow_version = "fuzz",
 	.log = host_log,
 	.get_param = host_get_param,
@@ -339,6 +377,10 @@ static const struct tf_host fzh_table = {
 	.file_close = host_file_close,
 	.emit_object = host_emit,
 	.input_name = host_input_name,
+	.entry_hold = host_entry_hold,
+	.entry_release = host_entry_release,
+	.files_later = host_files_later,
+	.files_sync = host_files_sync,
 };
 
 void fzh_begin(const char *const *params, const struct tf_scanner *sc, void *state)
@@ -347,12 +389,14 @@ void fzh_begin(const char *const *params, const struct tf_scanner *sc, void *sta
 	fz.sc = sc;
 	fz.state = state;
 	fz.emitted = 0;
+	fz.in_init = 1;
 	memset(&fz.top, 0, sizeof fz.top);
 }
 
 void fzh_set_state(void *state)
 {
 	fz.state = state;
+	fz.in_init = 0;
 }
 
 const struct tf_host *fzh_host(void)

@@ -29,7 +29,8 @@ void fzh_begin(const char *const *params, const struct tf_scanner *sc, void *sta
 const struct tf_host *fzh_host(void);
 struct tf_ctx *fzh_ctx(void);
 
-/* Set the state passed to on_object (after init). */
+/* Set the state passed to on_object, right after init returns (until then
+ * the host takes files_later, afterwards files_sync). */
 void fzh_set_state(void *state);
 
 /* A report entry for a flow; its stream bytes (borrowed until fzh_end) let
