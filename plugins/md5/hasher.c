@@ -140,6 +140,14 @@ static struct hasher_chunk *chunk_get(struct hasher *h)
 	return c;
 }
 
+unsigned hasher_backlog(struct hasher *h)
+{
+	pthread_mutex_lock(&h->lock);
+	unsigned n = h->queued;
+	pthread_mutex_unlock(&h->lock);
+	return n + (h->fill && h->fill->used ? 1u : 0u);
+}
+
 /* Queue the fill chunk, waiting while max_queued chunks are queued. */
 static void submit_fill(struct hasher *h)
 {

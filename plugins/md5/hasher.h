@@ -50,6 +50,9 @@ int hasher_add_zeros(struct hasher *h, struct hasher_stream *s, uint64_t len);
  * function failed on one of them. */
 int hasher_wait(struct hasher *h, struct hasher_stream *s);
 
+/* Chunks handed over and not yet digested: how far behind the thread is. */
+unsigned hasher_backlog(struct hasher *h);
+
 /* Stop the thread (after the chunks queued) and free everything. */
 void hasher_free(struct hasher *h);
 

@@ -534,6 +534,20 @@ static int held_add(struct md5_state *st, struct tf_ctx *ctx, struct md5_flow *f
 	return 0;
 }
 
+/* The lane for an object: the objects' thread, unless the flows' thread
+ * is further ahead. Bodies come whole at their end, often many at once (the
+ * last responses of a bulk capture): queued on one thread, they would be
+ * digested one after the other while the other thread has nothing left. A
+ * flow's close does not wait for objects queued before it on its thread:
+ * its entry is held, as the object's is. */
+static unsigned object_lane(struct md5_state *st)
+{
+	if (st->nlanes < MD5_LANES)
+		return LANE_OBJECTS;
+	return hasher_backlog(st->hasher[LANE_FLOWS]) < hasher_backlog(st->hasher[LANE_OBJECTS])
+	       ? LANE_FLOWS : LANE_OBJECTS;
+}
+
 /* Hand a big object to a hasher and hold its entry until its digest is in:
  * 0, or -1 when it is to be hashed here. */
 static int held_start(struct md5_state *st, struct tf_ctx *ctx, const struct tf_object *obj)
@@ -545,7 +559,7 @@ static int held_start(struct md5_state *st, struct tf_ctx *ctx, const struct tf_
 		return -1;
 	f->st = st;
 	f->bg.arg = f;
-	if (lane_take(st, f, LANE_OBJECTS) < 0 || digests_begin(st, f->c) < 0 ||
+	if (lane_take(st, f, object_lane(st)) < 0 || digests_begin(st, f->c) < 0 ||
 	    !(f->type = strdup(obj->type ? obj->type : "")) ||
 	    held_add(st, ctx, f, obj->entry) < 0) {
 		digests_free(st, f->c);
