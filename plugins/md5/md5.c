@@ -14,8 +14,9 @@
  * A flow's bytes go to a background thread (hasher.c), which digests them
  * while the packet loop goes on, and at its close the flow's report entry
  * is held open (ABI 1.4) until the digest is in. An object of
- * MD5_OBJECT_BACKGROUND bytes or more goes to a second thread, and its
- * entry is held the same way (ABI 1.3). A held entry is finished: the
+ * MD5_OBJECT_BACKGROUND bytes or more goes to a second thread, or to the
+ * flows' one when that is further ahead (object_lane), and its entry is
+ * held the same way (ABI 1.3). A held entry is finished: the
  * oldest once more than MD5_HELD_MAX are held, or once MD5_HELD_CLOSES
  * flows have closed or MD5_HELD_OBJECTS objects have come since it was held
  * (every entry after a held one waits for it), all at on_idle (ABI 1.4: a
@@ -50,9 +51,9 @@
 /* at most 32 chunks of MD5_CHUNK (2 MiB) wait for each hasher (a longer
  * queue for the objects' measured no faster on bulk) */
 #define MD5_QUEUED 32u
-/* Two threads, one for flows and one for objects: finishing a flow waits
- * for what its thread has queued before it, but not for objects (the
- * bodies of a bulk transfer are as many bytes again). */
+/* Two threads, one for flows and one mainly for objects (the bodies of a
+ * bulk transfer are as many bytes again): a flow's bytes always go to the
+ * flows' thread, in order. */
 #define MD5_LANES 2
 enum { LANE_FLOWS, LANE_OBJECTS };
 /* Objects from this size on are hashed on the objects' thread. Measured on
