@@ -243,7 +243,11 @@ void writer_detach(struct writer *w, size_t bytes, void (*fn)(void *), void *arg
 	struct job *j = calloc(1, sizeof *j);
 
 	if (!j) {
-		fn(arg);        /* no memory for the job: do it here and now */
+		/* No memory for the job: do it here, after the earlier ones (so
+		 * in order, and with the descriptor the detached thread counts
+		 * for free). */
+		writer_drain(w);
+		fn(arg);
 		return;
 	}
 	j->fn = fn;

@@ -2,7 +2,7 @@
  * order they were submitted, a write error surfaces at writer_wait, a call
  * that no thread has started is made by the waiting caller, and detached
  * jobs run in order on a thread of their own, which writer_drain waits
- * for. */
+ * for (without memory for one, on the caller's thread, still in order). */
 #include "writer.h"
 
 #include <check.h>
@@ -54,6 +54,21 @@ static int gate_entered(struct gate *g)
 	int e = g->entered;
 	pthread_mutex_unlock(&seq_lock);
 	return e;
+}
+
+/* calloc as the code under test sees it (linked with --wrap=calloc): the
+ * next fail_callocs calls fail, as without memory. */
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+static int fail_callocs;
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (__atomic_load_n(&fail_callocs, __ATOMIC_SEQ_CST) > 0) {
+		__atomic_sub_fetch(&fail_callocs, 1, __ATOMIC_SEQ_CST);
+		return NULL;
+	}
+	return __real_calloc(n, size);
 }
 
 static uint8_t *copy_of(const char *s)
@@ -188,6 +203,53 @@ START_TEST(detached_jobs_on_their_own_thread)
 }
 END_TEST
 
+/* Opens a gate after a while, and records when. */
+struct late_opener {
+	struct gate *g;
+	struct mark at;
+};
+
+static void *open_later(void *arg)
+{
+	struct late_opener *o = arg;
+	usleep(100 * 1000);
+	record(&o->at);
+	if (write(o->g->fds[1], "g", 1) != 1)
+		abort();
+	return NULL;
+}
+
+/* Without memory for the job, a detached job runs on the caller's thread,
+ * but only after the detached jobs before it: in order, and without a
+ * descriptor more than the detached thread's. */
+START_TEST(detached_job_without_memory_after_the_earlier_ones)
+{
+	struct writer *w = writer_new(1 << 20, 4096);
+	ck_assert_ptr_nonnull(w);
+	struct gate g = { .entered = 0 };
+	ck_assert_int_eq(pipe(g.fds), 0);
+	writer_detach(w, 0, hold, &g);
+	for (int t = 0; t < 5000 && !gate_entered(&g); t++)
+		usleep(1000);
+	ck_assert(gate_entered(&g));
+	seq_next = 0;
+	struct late_opener o = { .g = &g };
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, open_later, &o), 0);
+	struct mark m = { 0 };
+	__atomic_store_n(&fail_callocs, 1, __ATOMIC_SEQ_CST);
+	writer_detach(w, 0, record, &m);
+	ck_assert_int_eq(__atomic_load_n(&fail_callocs, __ATOMIC_SEQ_CST), 0);
+	ck_assert(pthread_equal(m.by, pthread_self()));
+	ck_assert_int_eq(o.at.seq, 1);
+	ck_assert_int_eq(m.seq, 2);
+	pthread_join(t, NULL);
+	writer_free(w);
+	close(g.fds[0]);
+	close(g.fds[1]);
+}
+END_TEST
+
 /* writer_free finishes the detached jobs still queued. */
 START_TEST(detached_jobs_done_by_free)
 {
@@ -212,6 +274,7 @@ int main(void)
 	tcase_add_test(tc, unstarted_call_made_by_waiter);
 	tcase_add_test(tc, detached_jobs_on_their_own_thread);
 	tcase_add_test(tc, detached_jobs_done_by_free);
+	tcase_add_test(tc, detached_job_without_memory_after_the_earlier_ones);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
