@@ -1236,19 +1236,24 @@ static struct tf_file *host_file_open(struct tf_ctx *c, struct tf_entry *beside,
 	return c ? file_create(c, beside, suffix, &e) : NULL;
 }
 
+/* f's output is lost: fail it, count it as for a flow file, and warn
+ * ("cannot WHAT PATH: why"). Returns -e. */
+static int file_fail(struct tf_ctx *c, struct tf_file *f, const char *what, int e)
+{
+	f->failed = 1;
+	tf_stats.write_errors++;
+	tf_logf(&host_table, c, TF_LOG_WARN, "cannot %s %s: %s", what,
+		f->path ? f->path : "an unnamed file", strerror(e));
+	return -e;
+}
+
 /* Create f's file under its reserved name now (it is too big to wait for
  * its close, or its close writes it). 0 or -errno (f failed, warned). */
 static int file_create_now(struct tf_ctx *c, struct tf_file *f)
 {
 	int fd = f->path ? store_create_file(c->h->store, f->path) : (errno = ENOMEM, -1);
-	if (fd < 0) {
-		int e = errno;
-		f->failed = 1;
-		tf_stats.write_errors++;
-		tf_logf(&host_table, c, TF_LOG_WARN, "cannot create %s: %s",
-			f->path ? f->path : "a file", strerror(e));
-		return -e;
-	}
+	if (fd < 0)
+		return file_fail(c, f, "create", errno);
 	f->fd = fd;
 	f->reserved = 0;
 	return 0;
@@ -1264,12 +1269,7 @@ static int file_write_out(struct tf_ctx *c, struct tf_file *f, const uint8_t *p,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			int e = errno;
-			f->failed = 1;
-			tf_stats.write_errors++;
-			tf_logf(&host_table, c, TF_LOG_WARN, "cannot write %s: %s",
-				f->path ? f->path : "a temporary file", strerror(e));
-			return -e;
+			return file_fail(c, f, "write", errno);
 		}
 		p += n;
 		len -= (size_t)n;
@@ -1323,11 +1323,8 @@ static const char *host_file_path(struct tf_ctx *c, struct tf_file *f)
 static int file_finish(struct tf_ctx *c, struct tf_file *f, char **keep, void **late)
 {
 	int rc = 0, later = 0;
-	if (f->reserved && !f->path && !f->failed) {
-		f->failed = 1;          /* its name was lost (no memory) */
-		tf_stats.write_errors++;
-		tf_logf(&host_table, c, TF_LOG_WARN, "a file is lost: out of memory");
-	}
+	if (f->reserved && !f->path && !f->failed)
+		file_fail(c, f, "name", ENOMEM);   /* its name was lost */
 	if (f->reserved && !f->failed && store_writes_later(c->h->store)) {
 		/* never created: a detached job creates and writes it */
 		uint8_t *copy = f->blen ? malloc(f->blen) : NULL;
